@@ -1,0 +1,60 @@
+//! The settings the domain rules depend on. The server fills this from its config.
+
+use std::time::Duration;
+
+/// Settings of the domain rules (defaults from DESIGN.md).
+#[derive(Debug, Clone)]
+pub struct CoreConfig {
+    /// Base URL that links in emails point at, without a trailing slash.
+    pub public_url: String,
+    /// Product name used in emails and pages.
+    pub product_name: String,
+    /// Argon2id memory cost in KiB.
+    pub argon2_memory_kib: u32,
+    /// Argon2id iterations.
+    pub argon2_iterations: u32,
+    /// Argon2id parallelism.
+    pub argon2_parallelism: u32,
+    /// How many hashes may run at once (defaults to the number of cores).
+    pub hash_concurrency: usize,
+    /// Session lifetime with "Keep me signed in".
+    pub session_remember: time::Duration,
+    /// Session lifetime without it.
+    pub session_short: time::Duration,
+    /// Email confirmation link lifetime.
+    pub verify_email_ttl: time::Duration,
+    /// Password reset link lifetime.
+    pub reset_password_ttl: time::Duration,
+    /// Proof-of-work difficulty: the largest number a solver may have to try.
+    pub challenge_max_number: u64,
+    /// How long a challenge may be answered.
+    pub challenge_ttl: Duration,
+    /// Version of the Terms of Use a sign-up accepts.
+    pub terms_version: String,
+    /// Version of the Privacy Policy a sign-up accepts.
+    pub privacy_version: String,
+    /// Minimum age to hold an account.
+    pub minimum_age: u8,
+}
+
+impl Default for CoreConfig {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:8080".into(),
+            product_name: "Steward".into(),
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            session_remember: time::Duration::days(30),
+            session_short: time::Duration::minutes(30),
+            verify_email_ttl: time::Duration::hours(24),
+            reset_password_ttl: time::Duration::hours(1),
+            challenge_max_number: 100_000,
+            challenge_ttl: Duration::from_secs(10 * 60),
+            terms_version: "2026-11-01".into(),
+            privacy_version: "2026-11-01".into(),
+            minimum_age: 16,
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Sign-in by email or username, session look-up, sign-out.
+
+use uuid::Uuid;
+
+use crate::account::Account;
+use crate::account::email::email_key;
+use crate::account::passwords::Verified;
+use crate::error::{CoreError, CoreResult};
+use crate::secret::{NewSecret, parse_secret};
+use crate::session::{ClientInfo, MAX_USER_AGENT, Session, SignedIn, session_expiry};
+use crate::steward::Steward;
+
+/// Longest identifier looked up; longer ones cannot be an email or username.
+const MAX_IDENTIFIER: usize = 254;
+/// Longest password verified; longer ones cannot match (sign-up caps at 256 characters).
+const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// A new session: the cookie value to hand out, and what was stored.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// Cookie value (256-bit secret). Shown once, never stored.
+    pub token: NewSecret,
+    /// The stored session.
+    pub session: Session,
+    /// The account signed in.
+    pub account: Account,
+}
+
+impl Steward {
+    /// Signs in with email or username. Unknown accounts cost one hash too and give the same error.
+    pub async fn sign_in(
+        &self,
+        identifier: &str,
+        password: &str,
+        remember: bool,
+        client: &ClientInfo,
+    ) -> CoreResult<NewSession> {
+        let account = self.find_by_identifier(identifier).await?;
+        // Oversized passwords are refused after the same work as a wrong one.
+        let password = if password.len() > MAX_PASSWORD_BYTES { "" } else { password };
+        let verdict = self
+            .passwords
+            .verify(password, account.as_ref().map(|a| a.password_hash.as_str()))
+            .await?;
+        let account = match (verdict, account) {
+            (Verified::Yes | Verified::YesRehash, Some(a)) => a,
+            _ => return Err(CoreError::InvalidCredentials),
+        };
+        if verdict == Verified::YesRehash {
+            let phc = self.passwords.hash(password).await?;
+            self.store.update_password_hash(account.id, &phc).await?;
+        }
+        let now = self.now();
+        let token = NewSecret::generate();
+        let session = Session {
+            id: Uuid::now_v7(),
+            account_id: account.id,
+            token_hash: token.hash.clone(),
+            created_at: now,
+            last_seen_at: now,
+            expires_at: session_expiry(&self.cfg, now, remember),
+            remember,
+            ip: client.ip.map(|ip| ip.to_string()),
+            user_agent: client.user_agent.as_deref().map(|ua| truncate(ua, MAX_USER_AGENT)),
+        };
+        self.store.create_session(&session).await?;
+        tracing::info!(account = %account.id, session = %session.id, remember, "signed in");
+        Ok(NewSession { token, session, account })
+    }
+
+    /// The signed-in capability for a presented cookie value, if the session is live.
+    pub async fn authenticate(&self, token: &str) -> CoreResult<SignedIn> {
+        let hash = parse_secret(token).ok_or(CoreError::Unauthenticated)?;
+        let (session, account) = self
+            .store
+            .session_by_token(&hash, self.now())
+            .await?
+            .ok_or(CoreError::Unauthenticated)?;
+        Ok(SignedIn::new(session, account))
+    }
+
+    /// Ends the current session.
+    pub async fn sign_out(&self, who: &SignedIn) -> CoreResult<()> {
+        self.store.delete_session(who.session().id).await?;
+        tracing::info!(account = %who.account().id, session = %who.session().id, "signed out");
+        Ok(())
+    }
+
+    /// Resolves an email or username to an account, case-insensitively.
+    pub(crate) async fn find_by_identifier(&self, identifier: &str) -> CoreResult<Option<Account>> {
+        let id = identifier.trim();
+        if id.is_empty() || id.len() > MAX_IDENTIFIER {
+            return Ok(None);
+        }
+        Ok(if id.contains('@') {
+            self.store.account_by_email(&email_key(id)).await?
+        } else {
+            self.store.account_by_username(&id.to_ascii_lowercase()).await?
+        })
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}

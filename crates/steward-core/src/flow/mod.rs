@@ -1,0 +1,7 @@
+//! Self-service flows, one module each, as `impl Steward` blocks.
+
+pub mod login;
+pub mod recovery;
+pub mod registration;
+pub mod settings;
+pub mod verification;

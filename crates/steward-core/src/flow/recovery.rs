@@ -1,0 +1,127 @@
+//! "Trouble signing in?": password reset and username reminder by email.
+//!
+//! Both answer at once and identically whether or not the address has an
+//! account: the look-up and any email happen after the answer, in the background.
+
+use uuid::Uuid;
+
+use crate::account::email::email_key;
+use crate::account::password::check_new_password;
+use crate::error::{CoreError, CoreResult};
+use crate::mail::Mail;
+use crate::ports::{EmailToken, TokenKind};
+use crate::secret::{NewSecret, parse_secret};
+use crate::steward::Steward;
+
+/// Longest address looked up.
+const MAX_EMAIL: usize = 254;
+
+impl Steward {
+    /// Sends a reset link if the address has an account. Always `Ok` after the robot check.
+    pub async fn request_password_reset(&self, email: &str, altcha: &str) -> CoreResult<()> {
+        self.pass_challenge(altcha).await?;
+        let this = self.clone();
+        let key = email_key(email);
+        tokio::spawn(async move {
+            if let Err(e) = this.send_reset_link(&key).await {
+                tracing::error!(error = %e, "could not issue a password reset");
+            }
+        });
+        Ok(())
+    }
+
+    /// Emails the username if the address has an account. Always `Ok` after the robot check.
+    pub async fn request_username_reminder(&self, email: &str, altcha: &str) -> CoreResult<()> {
+        self.pass_challenge(altcha).await?;
+        let this = self.clone();
+        let key = email_key(email);
+        tokio::spawn(async move {
+            if let Err(e) = this.send_username(&key).await {
+                tracing::error!(error = %e, "could not send a username reminder");
+            }
+        });
+        Ok(())
+    }
+
+    /// Whether a reset token is live (the reset page shows the form only then).
+    pub async fn check_reset_token(&self, token: &str) -> CoreResult<()> {
+        let hash = parse_secret(token).ok_or(CoreError::InvalidToken)?;
+        self.store
+            .peek_token(TokenKind::ResetPassword, &hash, self.now())
+            .await?
+            .map(|_| ())
+            .ok_or(CoreError::InvalidToken)
+    }
+
+    /// Sets a new password from a reset link. Signs out every session and tells the owner.
+    pub async fn complete_password_reset(&self, token: &str, new_password: &str) -> CoreResult<()> {
+        let hash = parse_secret(token).ok_or(CoreError::InvalidToken)?;
+        let now = self.now();
+        let account_id = self
+            .store
+            .peek_token(TokenKind::ResetPassword, &hash, now)
+            .await?
+            .ok_or(CoreError::InvalidToken)?;
+        let account = self.store.account_by_id(account_id).await?.ok_or(CoreError::InvalidToken)?;
+        check_new_password("new_password", new_password, &account.username, &account.email)?;
+        let phc = self.passwords.hash(new_password).await?;
+        let mail = self.render(&Mail::PasswordChanged {
+            to: account.email.clone(),
+            username: account.username.clone(),
+            at: now,
+            recovery_link: self.link("/trouble-signing-in"),
+        });
+        // The token is used up inside the same transaction, so two concurrent
+        // completions cannot both succeed.
+        if !self.store.complete_reset(&hash, &phc, &mail, self.now()).await? {
+            return Err(CoreError::InvalidToken);
+        }
+        tracing::info!(account = %account.id, "password reset; all sessions ended");
+        Ok(())
+    }
+
+    async fn send_reset_link(&self, key: &str) -> CoreResult<()> {
+        if key.len() > MAX_EMAIL {
+            return Ok(());
+        }
+        let Some(account) = self.store.account_by_email(key).await? else {
+            return Ok(());
+        };
+        let now = self.now();
+        let secret = NewSecret::generate();
+        let token = EmailToken {
+            id: Uuid::now_v7(),
+            account_id: account.id,
+            kind: TokenKind::ResetPassword,
+            hash: secret.hash.clone(),
+            email_key: key.to_owned(),
+            created_at: now,
+            expires_at: now + self.cfg.reset_password_ttl,
+        };
+        let mail = self.render(&Mail::ResetPassword {
+            to: account.email.clone(),
+            username: account.username.clone(),
+            link: self.link(&format!("/reset-password?token={}", secret.plain)),
+        });
+        self.store.issue_token(&token, &mail, now).await?;
+        tracing::info!(account = %account.id, "password reset requested");
+        Ok(())
+    }
+
+    async fn send_username(&self, key: &str) -> CoreResult<()> {
+        if key.len() > MAX_EMAIL {
+            return Ok(());
+        }
+        let Some(account) = self.store.account_by_email(key).await? else {
+            return Ok(());
+        };
+        let mail = self.render(&Mail::UsernameReminder {
+            to: account.email.clone(),
+            username: account.username.clone(),
+            signin_link: self.link("/signin"),
+        });
+        self.store.enqueue_mail(&mail, self.now()).await?;
+        tracing::info!(account = %account.id, "username reminder requested");
+        Ok(())
+    }
+}

@@ -1,0 +1,102 @@
+//! What mail the use cases send. Rendering is a port: the server owns the templates.
+
+use time::OffsetDateTime;
+
+/// A message the domain wants sent, before rendering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mail {
+    /// Confirm the address given at sign-up.
+    VerifyEmail {
+        /// Recipient.
+        to: String,
+        /// Their username.
+        username: String,
+        /// `{public_url}/verify-email?token=…`.
+        link: String,
+    },
+    /// Someone signed up with an address that already has an account.
+    AccountExists {
+        /// Recipient.
+        to: String,
+        /// The existing account's username.
+        username: String,
+        /// The sign-in page.
+        signin_link: String,
+        /// The trouble-signing-in page.
+        recovery_link: String,
+    },
+    /// Reset the password.
+    ResetPassword {
+        /// Recipient.
+        to: String,
+        /// Their username.
+        username: String,
+        /// `{public_url}/reset-password?token=…`.
+        link: String,
+    },
+    /// The username, on request.
+    UsernameReminder {
+        /// Recipient.
+        to: String,
+        /// Their username.
+        username: String,
+        /// The sign-in page.
+        signin_link: String,
+    },
+    /// The password was changed or reset.
+    PasswordChanged {
+        /// Recipient.
+        to: String,
+        /// Their username.
+        username: String,
+        /// When.
+        at: OffsetDateTime,
+        /// Where to go if it was not them.
+        recovery_link: String,
+    },
+}
+
+impl Mail {
+    /// The recipient.
+    pub fn to(&self) -> &str {
+        match self {
+            Mail::VerifyEmail { to, .. }
+            | Mail::AccountExists { to, .. }
+            | Mail::ResetPassword { to, .. }
+            | Mail::UsernameReminder { to, .. }
+            | Mail::PasswordChanged { to, .. } => to,
+        }
+    }
+
+    /// Stable name of the kind of message, for logs and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Mail::VerifyEmail { .. } => "verify_email",
+            Mail::AccountExists { .. } => "account_exists",
+            Mail::ResetPassword { .. } => "reset_password",
+            Mail::UsernameReminder { .. } => "username_reminder",
+            Mail::PasswordChanged { .. } => "password_changed",
+        }
+    }
+}
+
+/// A rendered message, as the outbox stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMail {
+    /// Recipient address.
+    pub to: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub text: String,
+    /// HTML body.
+    pub html: String,
+    /// Kind, for logs and metrics.
+    pub kind: String,
+}
+
+/// Turns a [`Mail`] into subject and bodies. Implemented by the server with its templates.
+pub trait MailRenderer: Send + Sync + std::fmt::Debug {
+    /// Renders one message.
+    fn render(&self, mail: &Mail) -> OutgoingMail;
+}

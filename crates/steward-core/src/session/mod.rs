@@ -1,0 +1,109 @@
+//! Sessions: lifetimes and the signed-in capability.
+
+use std::net::IpAddr;
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::account::Account;
+use crate::config::CoreConfig;
+use crate::secret::SecretHash;
+
+/// A session as the store holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// UUIDv7, shown to the owner (never the token).
+    pub id: Uuid,
+    /// Whose session it is.
+    pub account_id: Uuid,
+    /// SHA-256 of the cookie value.
+    pub token_hash: SecretHash,
+    /// Signed in at.
+    pub created_at: OffsetDateTime,
+    /// Last request seen (written at most once a minute).
+    pub last_seen_at: OffsetDateTime,
+    /// When the session ends.
+    pub expires_at: OffsetDateTime,
+    /// Whether "Keep me signed in" was ticked.
+    pub remember: bool,
+    /// Client IP at sign-in.
+    pub ip: Option<String>,
+    /// User-Agent at sign-in, truncated.
+    pub user_agent: Option<String>,
+}
+
+/// Where a request comes from, for sessions, consent records and throttling.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    /// Client address (the socket peer, or a trusted proxy's forwarded value).
+    pub ip: Option<IpAddr>,
+    /// User-Agent header, truncated.
+    pub user_agent: Option<String>,
+    /// How the request arrived: `web` (form) or `api` (JSON).
+    pub channel: Channel,
+}
+
+/// The surface a request used.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Channel {
+    /// A browser form.
+    #[default]
+    Web,
+    /// The JSON API.
+    Api,
+}
+
+impl Channel {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Web => "web_form",
+            Channel::Api => "api",
+        }
+    }
+}
+
+/// When a session started now ends.
+pub fn session_expiry(cfg: &CoreConfig, now: OffsetDateTime, remember: bool) -> OffsetDateTime {
+    now + if remember { cfg.session_remember } else { cfg.session_short }
+}
+
+/// Longest User-Agent kept.
+pub const MAX_USER_AGENT: usize = 512;
+
+/// Proof that a request is signed in. Only [`crate::Steward::authenticate`] makes one,
+/// so a use case that takes `&SignedIn` cannot be reached without a valid session.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    session: Session,
+    account: Account,
+}
+
+impl SignedIn {
+    pub(crate) fn new(session: Session, account: Account) -> Self {
+        Self { session, account }
+    }
+
+    /// The session in use.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The signed-in account.
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keep_me_signed_in_lasts_30_days_otherwise_30_minutes() {
+        let cfg = CoreConfig::default();
+        let now = OffsetDateTime::UNIX_EPOCH;
+        assert_eq!(session_expiry(&cfg, now, true) - now, time::Duration::days(30));
+        assert_eq!(session_expiry(&cfg, now, false) - now, time::Duration::minutes(30));
+    }
+}

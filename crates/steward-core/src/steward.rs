@@ -1,0 +1,116 @@
+//! The entry point of the domain: one value holding the ports, whose methods are the use cases.
+//!
+//! Each flow lives in its own module under [`crate::flow`] as an `impl Steward` block.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use crate::account::passwords::Passwords;
+use crate::challenge::Altcha;
+use crate::clock::Clock;
+use crate::config::CoreConfig;
+use crate::error::{CoreError, CoreResult};
+use crate::mail::{Mail, MailRenderer, OutgoingMail};
+use crate::ports::Store;
+
+/// Name of the server secret that keys proof-of-work challenges.
+pub const CHALLENGE_KEY: &str = "altcha_hmac_key";
+
+/// The domain with its ports wired in. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Steward {
+    pub(crate) cfg: Arc<CoreConfig>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) mailer: Arc<dyn MailRenderer>,
+    pub(crate) passwords: Passwords,
+    pub(crate) altcha: Altcha,
+}
+
+impl Steward {
+    /// Wires the domain. Loads (or creates) the shared challenge key from the store.
+    pub async fn new(
+        cfg: CoreConfig,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        mailer: Arc<dyn MailRenderer>,
+    ) -> CoreResult<Self> {
+        let passwords = Passwords::new(&cfg)?;
+        let mut fresh = vec![0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut fresh);
+        let key = store.server_secret(CHALLENGE_KEY, fresh).await?;
+        let altcha = Altcha::new(key, cfg.challenge_max_number, cfg.challenge_ttl);
+        Ok(Self { cfg: Arc::new(cfg), store, clock, mailer, passwords, altcha })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &CoreConfig {
+        &self.cfg
+    }
+
+    /// The current time by the injected clock.
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    /// The store, for the server's background jobs.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The password hasher (benchmarks compare against it).
+    pub fn passwords(&self) -> &Passwords {
+        &self.passwords
+    }
+
+    /// Answers when storage is reachable (readiness).
+    pub async fn ready(&self) -> CoreResult<()> {
+        Ok(self.store.ping().await?)
+    }
+
+    pub(crate) fn render(&self, mail: &Mail) -> OutgoingMail {
+        self.mailer.render(mail)
+    }
+
+    pub(crate) fn link(&self, path_and_query: &str) -> String {
+        format!("{}{}", self.cfg.public_url.trim_end_matches('/'), path_and_query)
+    }
+
+    /// Checks a proof-of-work answer and uses it up.
+    pub(crate) async fn pass_challenge(&self, payload: &str) -> CoreResult<()> {
+        let now = self.now();
+        let solved = self.altcha.verify(payload, now)?;
+        if !self.store.use_challenge(&solved.id, solved.expires_at, now).await? {
+            return Err(CoreError::ChallengeFailed("already used"));
+        }
+        Ok(())
+    }
+}
+
+/// Cuts the host part off an address for records that must not identify a device:
+/// IPv4 to /24, IPv6 to /48.
+pub fn truncate_ip(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.0")
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}::", s[0], s[1], s[2])
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_drops_the_host_part() {
+        assert_eq!(truncate_ip("203.0.113.77".parse().unwrap()), "203.0.113.0");
+        assert_eq!(truncate_ip("2001:db8:abcd:12::1".parse().unwrap()), "2001:db8:abcd::");
+    }
+}

@@ -1,0 +1,11 @@
+//! Wire types shared by the server, the client, the CLI and the tests.
+//!
+//! Everything here is plain data with serde and OpenAPI schemas; no behaviour.
+
+pub mod account;
+pub mod error;
+pub mod session;
+
+pub use account::*;
+pub use error::*;
+pub use session::*;

@@ -1,0 +1,135 @@
+//! Emailed single-use tokens: issue (voiding older ones), peek, and use up atomically.
+
+use async_trait::async_trait;
+use sqlx::Row;
+use steward_core::mail::OutgoingMail;
+use steward_core::ports::{EmailToken, StoreResult, TokenKind, TokenStore};
+use steward_core::secret::SecretHash;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::accounts::enqueue_in_tx;
+use crate::{SqlStore, Ts, backend};
+
+#[async_trait]
+impl TokenStore for SqlStore {
+    async fn issue_token(&self, t: &EmailToken, mail: &OutgoingMail, now: OffsetDateTime) -> StoreResult<()> {
+        on_db!(self, write, |pool| {
+            let mut tx = pool.begin().await.map_err(backend)?;
+            // A newer link voids every older unused one of the same kind.
+            sqlx::query("DELETE FROM email_tokens WHERE account_id = $1 AND kind = $2 AND used_at IS NULL")
+                .bind(t.account_id)
+                .bind(t.kind.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            sqlx::query(
+                "INSERT INTO email_tokens (id, account_id, kind, token_hash, email_key, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(t.id)
+            .bind(t.account_id)
+            .bind(t.kind.as_str())
+            .bind(&t.hash.0[..])
+            .bind(&t.email_key)
+            .bind(Ts(t.created_at))
+            .bind(Ts(t.expires_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            enqueue_in_tx!(tx, mail, now).map_err(backend)?;
+            tx.commit().await.map_err(backend)
+        })
+    }
+
+    async fn peek_token(&self, kind: TokenKind, hash: &SecretHash, now: OffsetDateTime) -> StoreResult<Option<Uuid>> {
+        on_db!(self, read, |pool| {
+            let row = sqlx::query(
+                "SELECT account_id FROM email_tokens
+                 WHERE token_hash = $1 AND kind = $2 AND used_at IS NULL AND expires_at > $3",
+            )
+            .bind(&hash.0[..])
+            .bind(kind.as_str())
+            .bind(Ts(now))
+            .fetch_optional(pool)
+            .await
+            .map_err(backend)?;
+            row.map(|r| r.try_get::<Uuid, _>("account_id")).transpose().map_err(backend)
+        })
+    }
+
+    async fn confirm_email(&self, hash: &SecretHash, now: OffsetDateTime) -> StoreResult<Option<Uuid>> {
+        on_db!(self, write, |pool| {
+            let mut tx = pool.begin().await.map_err(backend)?;
+            let used = sqlx::query(
+                "UPDATE email_tokens SET used_at = $1
+                 WHERE token_hash = $2 AND kind = 'verify_email' AND used_at IS NULL AND expires_at > $1
+                 RETURNING account_id, email_key",
+            )
+            .bind(Ts(now))
+            .bind(&hash.0[..])
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+            let Some(row) = used else {
+                return Ok(None);
+            };
+            let account_id: Uuid = row.try_get("account_id").map_err(backend)?;
+            let email_key: String = row.try_get("email_key").map_err(backend)?;
+            // Confirms only the address the link was sent to, and keeps the first confirmation time.
+            sqlx::query(
+                "UPDATE accounts SET email_verified_at = COALESCE(email_verified_at, $1), updated_at = $1
+                 WHERE id = $2 AND email_key = $3",
+            )
+            .bind(Ts(now))
+            .bind(account_id)
+            .bind(&email_key)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            tx.commit().await.map_err(backend)?;
+            Ok(Some(account_id))
+        })
+    }
+
+    async fn complete_reset(
+        &self,
+        hash: &SecretHash,
+        phc: &str,
+        mail: &OutgoingMail,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        on_db!(self, write, |pool| {
+            let mut tx = pool.begin().await.map_err(backend)?;
+            let used = sqlx::query(
+                "UPDATE email_tokens SET used_at = $1
+                 WHERE token_hash = $2 AND kind = 'reset_password' AND used_at IS NULL AND expires_at > $1
+                 RETURNING account_id",
+            )
+            .bind(Ts(now))
+            .bind(&hash.0[..])
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+            let Some(row) = used else {
+                return Ok(false);
+            };
+            let account_id: Uuid = row.try_get("account_id").map_err(backend)?;
+            sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
+                .bind(phc)
+                .bind(Ts(now))
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            enqueue_in_tx!(tx, mail, now).map_err(backend)?;
+            tx.commit().await.map_err(backend)?;
+            Ok(true)
+        })
+    }
+}
