@@ -35,6 +35,10 @@ pub struct CoreConfig {
     pub privacy_version: String,
     /// Minimum age to hold an account.
     pub minimum_age: u8,
+    /// Failed sign-ins on one account before it slows down.
+    pub signin_failures_per_account: u32,
+    /// The window those failures are counted in.
+    pub signin_failure_window: Duration,
 }
 
 impl Default for CoreConfig {
@@ -55,6 +59,8 @@ impl Default for CoreConfig {
             terms_version: "2026-11-01".into(),
             privacy_version: "2026-11-01".into(),
             minimum_age: 16,
+            signin_failures_per_account: 10,
+            signin_failure_window: Duration::from_secs(15 * 60),
         }
     }
 }

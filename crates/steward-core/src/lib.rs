@@ -15,6 +15,7 @@ pub mod ports;
 pub mod secret;
 pub mod session;
 pub mod steward;
+pub mod throttle;
 
 pub use config::CoreConfig;
 pub use error::{CoreError, CoreResult, FieldErrors};

@@ -89,3 +89,22 @@ mod tests {
         assert!(!format!("{s:?}").contains(&s.plain));
     }
 }
+
+/// HMAC-SHA-256 of `data` under `key` (signed cookies, challenge signatures).
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    match Hmac::<Sha256>::new_from_slice(key) {
+        Ok(mut mac) => {
+            mac.update(data);
+            mac.finalize().into_bytes().into()
+        }
+        // HMAC takes keys of any length; this arm cannot run.
+        Err(_) => [0u8; 32],
+    }
+}
+
+/// Compares two byte strings in constant time.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    bool::from(a.ct_eq(b))
+}

@@ -14,6 +14,7 @@ use crate::config::CoreConfig;
 use crate::error::{CoreError, CoreResult};
 use crate::mail::{Mail, MailRenderer, OutgoingMail};
 use crate::ports::Store;
+use crate::throttle::FailureThrottle;
 
 /// Name of the server secret that keys proof-of-work challenges.
 pub const CHALLENGE_KEY: &str = "altcha_hmac_key";
@@ -27,6 +28,7 @@ pub struct Steward {
     pub(crate) mailer: Arc<dyn MailRenderer>,
     pub(crate) passwords: Passwords,
     pub(crate) altcha: Altcha,
+    pub(crate) signin_failures: Arc<FailureThrottle>,
 }
 
 impl Steward {
@@ -42,7 +44,8 @@ impl Steward {
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut fresh);
         let key = store.server_secret(CHALLENGE_KEY, fresh).await?;
         let altcha = Altcha::new(key, cfg.challenge_max_number, cfg.challenge_ttl);
-        Ok(Self { cfg: Arc::new(cfg), store, clock, mailer, passwords, altcha })
+        let signin_failures = Arc::new(FailureThrottle::new(cfg.signin_failures_per_account, cfg.signin_failure_window));
+        Ok(Self { cfg: Arc::new(cfg), store, clock, mailer, passwords, altcha, signin_failures })
     }
 
     /// The configuration in force.
@@ -76,6 +79,11 @@ impl Steward {
 
     pub(crate) fn link(&self, path_and_query: &str) -> String {
         format!("{}{}", self.cfg.public_url.trim_end_matches('/'), path_and_query)
+    }
+
+    /// A fresh "I'm not a robot" challenge.
+    pub fn challenge(&self) -> steward_proto::Challenge {
+        self.altcha.issue(self.now())
     }
 
     /// Checks a proof-of-work answer and uses it up.

@@ -28,14 +28,26 @@ pub struct NewSession {
 
 impl Steward {
     /// Signs in with email or username. Unknown accounts cost one hash too and give the same error.
+    ///
+    /// After repeated failures an account (or an unknown identifier, alike) slows down,
+    /// except for browsers listed in `trusted_for`: those that signed in to the account before.
     pub async fn sign_in(
         &self,
         identifier: &str,
         password: &str,
         remember: bool,
         client: &ClientInfo,
+        trusted_for: &[Uuid],
     ) -> CoreResult<NewSession> {
         let account = self.find_by_identifier(identifier).await?;
+        let throttle_key = match &account {
+            Some(a) => a.id.to_string(),
+            None => normalise_identifier(identifier),
+        };
+        let trusted = account.as_ref().is_some_and(|a| trusted_for.contains(&a.id));
+        if !trusted {
+            self.signin_failures.check(&throttle_key, self.now()).map_err(CoreError::RateLimited)?;
+        }
         // Oversized passwords are refused after the same work as a wrong one.
         let password = if password.len() > MAX_PASSWORD_BYTES { "" } else { password };
         let verdict = self
@@ -44,8 +56,12 @@ impl Steward {
             .await?;
         let account = match (verdict, account) {
             (Verified::Yes | Verified::YesRehash, Some(a)) => a,
-            _ => return Err(CoreError::InvalidCredentials),
+            _ => {
+                self.signin_failures.record_failure(&throttle_key, self.now());
+                return Err(CoreError::InvalidCredentials);
+            }
         };
+        self.signin_failures.clear(&throttle_key);
         if verdict == Verified::YesRehash {
             let phc = self.passwords.hash(password).await?;
             self.store.update_password_hash(account.id, &phc).await?;
@@ -98,6 +114,12 @@ impl Steward {
             self.store.account_by_username(&id.to_ascii_lowercase()).await?
         })
     }
+}
+
+fn normalise_identifier(identifier: &str) -> String {
+    let id = identifier.trim();
+    let id: String = id.chars().take(MAX_IDENTIFIER).collect();
+    if id.contains('@') { email_key(&id) } else { id.to_ascii_lowercase() }
 }
 
 fn truncate(s: &str, max: usize) -> String {

@@ -1,0 +1,72 @@
+//! Sign-up and email confirmation.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use steward_core::account::email::email_key;
+use steward_core::flow::registration::Registration;
+use steward_proto::{Accepted, ErrorBody, SignUpRequest, VerifyEmailRequest};
+
+use crate::error::ApiResult;
+use crate::http::client::{Client, CurrentUser};
+use crate::http::json::JsonBody;
+use crate::state::AppState;
+
+/// Routes of this feature.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/accounts", post(sign_up))
+        .route("/api/v1/accounts/verify-email", post(verify_email))
+        .route("/api/v1/accounts/verify-email/resend", post(resend))
+}
+
+/// The answer to every sign-up that passed validation, whether or not the email was new.
+pub const SIGNUP_ACCEPTED: &str =
+    "Check your email: we sent a link to confirm your address. If you already have an account, the email says so.";
+
+/// Creates an account and sends a confirmation email. A taken email gets the same
+/// answer (and its owner an email), so this cannot reveal who has an account.
+#[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", request_body = SignUpRequest,
+    responses((status = 201, body = Accepted), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn sign_up(
+    State(st): State<AppState>,
+    client: Client,
+    JsonBody(req): JsonBody<SignUpRequest>,
+) -> ApiResult<(StatusCode, Json<Accepted>)> {
+    st.limits.credential_ip(client.ip())?;
+    st.limits.email(&email_key(&req.email))?;
+    let input = Registration {
+        email: req.email,
+        username: req.username,
+        password: req.password,
+        accept_terms: req.accept_terms,
+        confirm_age: req.confirm_age,
+        altcha: req.altcha,
+    };
+    st.steward.register(input, &client.api()).await?;
+    Ok((StatusCode::CREATED, Json(Accepted { message: SIGNUP_ACCEPTED.into() })))
+}
+
+/// Confirms an email address with the token from the link.
+#[utoipa::path(post, path = "/api/v1/accounts/verify-email", tag = "accounts", request_body = VerifyEmailRequest,
+    responses((status = 200, body = Accepted), (status = 400, body = ErrorBody)))]
+pub async fn verify_email(
+    State(st): State<AppState>,
+    client: Client,
+    JsonBody(req): JsonBody<VerifyEmailRequest>,
+) -> ApiResult<Json<Accepted>> {
+    st.limits.credential_ip(client.ip())?;
+    st.steward.verify_email(&req.token).await?;
+    Ok(Json(Accepted { message: "Your email address is confirmed.".into() }))
+}
+
+/// Sends a new confirmation link to the signed-in account's address.
+#[utoipa::path(post, path = "/api/v1/accounts/verify-email/resend", tag = "accounts",
+    responses((status = 202, body = Accepted), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn resend(State(st): State<AppState>, CurrentUser(who): CurrentUser) -> ApiResult<(StatusCode, Json<Accepted>)> {
+    st.limits.email(&email_key(&who.account().email))?;
+    st.steward.resend_verification(&who).await?;
+    Ok((StatusCode::ACCEPTED, Json(Accepted { message: "If your address is not confirmed yet, a new link is on its way.".into() })))
+}

@@ -1,0 +1,23 @@
+//! `GET /api/v1/challenge`: a proof-of-work challenge for the "I'm not a robot" check.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use steward_proto::{Challenge, ErrorBody};
+
+use crate::error::ApiResult;
+use crate::http::client::Client;
+use crate::state::AppState;
+
+/// Routes of this feature.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/challenge", get(challenge))
+}
+
+/// A fresh ALTCHA challenge (SHA-256); solve it and send the base64 JSON solution as `altcha`.
+#[utoipa::path(get, path = "/api/v1/challenge", tag = "accounts",
+    responses((status = 200, body = Challenge), (status = 429, body = ErrorBody)))]
+pub async fn challenge(State(st): State<AppState>, client: Client) -> ApiResult<Json<Challenge>> {
+    st.limits.credential_ip(client.ip())?;
+    Ok(Json(st.steward.challenge()))
+}

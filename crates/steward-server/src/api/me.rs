@@ -1,0 +1,36 @@
+//! The signed-in account: `GET /api/v1/me`, `PUT /api/v1/me/password`.
+
+use axum::extract::State;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use steward_proto::{Accepted, ChangePasswordRequest, ErrorBody, Me};
+
+use crate::error::ApiResult;
+use crate::http::client::{Client, CurrentUser};
+use crate::http::json::JsonBody;
+use crate::state::AppState;
+
+/// Routes of this feature.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/me", get(me)).route("/api/v1/me/password", put(change_password))
+}
+
+/// The signed-in account.
+#[utoipa::path(get, path = "/api/v1/me", tag = "me", responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+pub async fn me(CurrentUser(who): CurrentUser) -> Json<Me> {
+    Json(who.account().to_me())
+}
+
+/// Changes the password. Other sessions end; the owner gets an email.
+#[utoipa::path(put, path = "/api/v1/me/password", tag = "me", request_body = ChangePasswordRequest,
+    responses((status = 200, body = Accepted), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn change_password(
+    State(st): State<AppState>,
+    client: Client,
+    CurrentUser(who): CurrentUser,
+    JsonBody(req): JsonBody<ChangePasswordRequest>,
+) -> ApiResult<Json<Accepted>> {
+    st.limits.credential_ip(client.ip())?;
+    st.steward.change_password(&who, &req.current_password, &req.new_password).await?;
+    Ok(Json(Accepted { message: "Your password was changed. Your other sessions were signed out.".into() }))
+}

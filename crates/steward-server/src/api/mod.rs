@@ -1,0 +1,25 @@
+//! The JSON API under `/api/v1`, one module per feature, each with its `router()`.
+
+pub mod accounts;
+pub mod challenge;
+pub mod health;
+pub mod me;
+pub mod openapi;
+pub mod recovery;
+pub mod session;
+
+use axum::Router;
+
+use crate::state::AppState;
+
+/// Every API route.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(accounts::router())
+        .merge(challenge::router())
+        .merge(me::router())
+        .merge(recovery::router())
+        .merge(session::router())
+        .merge(openapi::router())
+        .fallback(|| async { crate::error::ApiError::NotFound })
+}

@@ -1,0 +1,38 @@
+//! The OpenAPI 3.1 document at `GET /api/openapi.json`.
+
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::OpenApi;
+
+use crate::state::AppState;
+
+/// The document, assembled from the handlers' annotations.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(title = "Steward", description = "Self-hosted account server: sign-up, sign-in, sessions and recovery."),
+    paths(
+        super::challenge::challenge,
+        super::accounts::sign_up,
+        super::accounts::verify_email,
+        super::accounts::resend,
+        super::session::sign_in,
+        super::session::sign_out,
+        super::me::me,
+        super::me::change_password,
+        super::recovery::reset_password,
+        super::recovery::complete_reset,
+        super::recovery::remind_username,
+    ),
+    tags(
+        (name = "accounts", description = "Sign-up and email confirmation"),
+        (name = "session", description = "Sign-in and sign-out (cookie sessions)"),
+        (name = "me", description = "The signed-in account"),
+        (name = "recovery", description = "Trouble signing in"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Routes of this feature.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+}

@@ -1,0 +1,205 @@
+//! Wiring: configuration → store → domain → router → listener and background tasks.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use steward_core::clock::Clock;
+use steward_core::{CoreConfig, Steward};
+use steward_store::{PoolConfig, SqlStore};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::http::client::DeviceKeys;
+use crate::http::cookies::CookieSettings;
+use crate::http::limits::Limits;
+use crate::mail::{MailSender, TemplateMailer, Transport};
+use crate::state::{AppState, Inner};
+use crate::{api, http, telemetry, web};
+
+/// A started server.
+#[derive(Debug)]
+pub struct Running {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The domain it serves (tests read it for the clock and store).
+    pub steward: Steward,
+    /// State shared by the handlers.
+    pub state: AppState,
+    stop: watch::Sender<bool>,
+    handle: axum_server::Handle<SocketAddr>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting, finishes in-flight requests (up to 5 s) and stops background tasks.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+fn core_config(cfg: &Config) -> CoreConfig {
+    CoreConfig {
+        public_url: cfg.public_url(),
+        argon2_memory_kib: cfg.argon2.memory_kib,
+        argon2_iterations: cfg.argon2.iterations,
+        argon2_parallelism: cfg.argon2.parallelism,
+        challenge_max_number: cfg.challenge.max_number,
+        challenge_ttl: Duration::from_secs(cfg.challenge.ttl_secs),
+        terms_version: cfg.legal.terms_version.clone(),
+        privacy_version: cfg.legal.privacy_version.clone(),
+        signin_failures_per_account: cfg.limits.signin_failures_per_account,
+        ..CoreConfig::default()
+    }
+}
+
+/// Builds everything and starts listening. `clock` is the system clock outside tests.
+pub async fn start(cfg: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
+    let started = Instant::now();
+    rustls_provider();
+    let metrics = telemetry::metrics_handle();
+    let pool = PoolConfig { max_connections: cfg.database_max_connections, ..PoolConfig::default() };
+    let store = SqlStore::connect(&cfg.database_url(), &pool)
+        .await
+        .with_context(|| format!("opening database {}", crate::config::redact_url(&cfg.database_url())))?;
+    let backend = store.backend();
+    let steward = Steward::new(core_config(&cfg), Arc::new(store), clock, Arc::new(TemplateMailer::new("Steward")))
+        .await
+        .context("starting the domain")?;
+    let device_key = steward
+        .store()
+        .server_secret("device_cookie_key", random_key())
+        .await
+        .context("loading the device cookie key")?;
+
+    let mailbox = cfg.mail.smtp_url.is_none().then(|| cfg.mailbox_dir());
+    let transport = Transport::new(cfg.mail.smtp_url.as_deref(), cfg.mailbox_dir())?;
+    let sender = MailSender::new(steward.clone(), transport, &cfg.mail.from, Duration::from_millis(cfg.mail.poll_interval_ms))?;
+
+    let origin = origin_of(&cfg.public_url());
+    let state = AppState(Arc::new(Inner {
+        steward: steward.clone(),
+        cookies: CookieSettings::new(cfg.secure_cookies()),
+        limits: Limits::new(&cfg.limits),
+        metrics,
+        origin,
+        mailbox,
+        devices: DeviceKeys::new(device_key),
+        cfg: cfg.clone(),
+    }));
+    let app = router(state.clone(), cfg.limits.max_body_bytes);
+
+    let listener = std::net::TcpListener::bind(cfg.listen).with_context(|| format!("listening on {}", cfg.listen))?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let handle = axum_server::Handle::new();
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
+    let (stop, stop_rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+    let server_task = match (&cfg.tls.cert, &cfg.tls.key) {
+        (Some(cert), Some(key)) => {
+            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                .await
+                .context("loading the TLS certificate and key")?;
+            let server = axum_server::from_tcp_rustls(listener, tls)?.handle(handle.clone());
+            tokio::spawn(async move {
+                if let Err(e) = server.serve(service).await {
+                    tracing::error!(error = %e, "server stopped");
+                }
+            })
+        }
+        _ => {
+            let server = axum_server::from_tcp(listener)?.handle(handle.clone());
+            tokio::spawn(async move {
+                if let Err(e) = server.serve(service).await {
+                    tracing::error!(error = %e, "server stopped");
+                }
+            })
+        }
+    };
+    tasks.push(server_task);
+    tasks.push(tokio::spawn(sender.run(stop_rx.clone())));
+    tasks.push(tokio::spawn(housekeeping(state.clone(), stop_rx)));
+
+    tracing::info!(
+        %addr, public_url = %cfg.public_url(), database = ?backend,
+        mail = if cfg.mail.smtp_url.is_some() { "smtp" } else { "local mailbox" },
+        startup_ms = started.elapsed().as_millis() as u64, "Steward is ready"
+    );
+    Ok(Running { addr, steward, state, stop, handle, tasks })
+}
+
+/// The full router with its middleware.
+pub fn router(state: AppState, max_body: usize) -> Router {
+    Router::new()
+        .merge(api::health::router())
+        .merge(web::router())
+        .merge(api::router())
+        .layer(middleware::from_fn_with_state(state.clone(), http::security::csrf))
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn_with_state(state.clone(), http::security::headers))
+        .layer(middleware::from_fn(record_metrics))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                // The path only: query strings may carry tokens and never reach the logs.
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .with_state(state)
+}
+
+async fn record_metrics(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().to_string();
+    let res = next.run(req).await;
+    let status = res.status().as_u16().to_string();
+    metrics::counter!("steward_http_requests_total", "method" => method, "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("steward_http_request_duration_seconds", "route" => route).record(started.elapsed().as_secs_f64());
+    res
+}
+
+/// Periodic chores: expired sessions, rate-limiter memory.
+async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(300)) => {}
+            _ = stop.changed() => return,
+        }
+        state.limits.sweep();
+        match state.steward.store().purge_expired_sessions(state.steward.now()).await {
+            Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions purged"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "session purge failed"),
+        }
+    }
+}
+
+fn origin_of(public_url: &str) -> String {
+    match url::Url::parse(public_url) {
+        Ok(u) => u.origin().ascii_serialization(),
+        Err(_) => public_url.to_owned(),
+    }
+}
+
+fn random_key() -> Vec<u8> {
+    let mut k = vec![0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut k);
+    k
+}
+
+/// Installs aws-lc-rs as the process's rustls provider (once).
+pub fn rustls_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}

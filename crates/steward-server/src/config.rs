@@ -1,0 +1,344 @@
+//! Typed configuration: defaults → TOML file → `STEWARD_*` environment (`__` for
+//! nesting, `*_FILE` to read a value from a file) → command-line flags.
+//! Unknown keys are errors. `Debug` never shows secrets.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Everything the server can be told.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Public base URL (links in emails, cookie security). Defaults to `http://{listen}`.
+    pub public_url: Option<String>,
+    /// Folder for the SQLite database and the local mailbox.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`. Defaults to SQLite in `data_dir`.
+    pub database_url: Option<String>,
+    /// Most database connections.
+    pub database_max_connections: u32,
+    /// Outgoing mail.
+    pub mail: MailConfig,
+    /// Serve HTTPS directly.
+    pub tls: TlsConfig,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Logging.
+    pub log: LogConfig,
+    /// Rate limits.
+    pub limits: LimitsConfig,
+    /// Password hashing cost.
+    pub argon2: Argon2Config,
+    /// "I'm not a robot" proof-of-work difficulty.
+    pub challenge: ChallengeConfig,
+    /// Versions of the legal documents a sign-up accepts.
+    pub legal: LegalConfig,
+    /// Show the local mailbox at `/mailbox` to loopback clients (only when no SMTP server is set).
+    pub mailbox_page: bool,
+}
+
+/// Outgoing mail settings.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// `smtp://host:port`, `smtps://user:pass@host`, … Unset: write to the local mailbox.
+    pub smtp_url: Option<String>,
+    /// The From address.
+    pub from: String,
+    /// Seconds between outbox polls.
+    pub poll_interval_ms: u64,
+}
+
+/// TLS certificate and key (PEM files).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// Certificate chain.
+    pub cert: Option<PathBuf>,
+    /// Private key.
+    pub key: Option<PathBuf>,
+}
+
+/// Log output.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `pretty` or `json`.
+    pub format: String,
+    /// A `tracing` filter, e.g. `info,steward_server=debug`.
+    pub filter: String,
+}
+
+/// Rate limits on credential endpoints.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Requests per minute one IP may make to credential endpoints (sign-in, sign-up, recovery, …).
+    pub credential_per_ip_per_minute: u32,
+    /// Failed sign-ins on one account before it slows down (per 15 minutes).
+    pub signin_failures_per_account: u32,
+    /// Recovery emails one address may receive per hour.
+    pub recovery_per_email_per_hour: u32,
+    /// Largest request body, bytes.
+    pub max_body_bytes: usize,
+}
+
+/// Argon2id parameters.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Argon2Config {
+    /// Memory, KiB.
+    pub memory_kib: u32,
+    /// Iterations.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+/// Proof-of-work settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChallengeConfig {
+    /// Largest secret number; the expected work is half of it.
+    pub max_number: u64,
+    /// Seconds a challenge stays valid.
+    pub ttl_secs: u64,
+}
+
+/// Legal document versions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LegalConfig {
+    /// Terms of Use version.
+    pub terms_version: String,
+    /// Privacy Policy version.
+    pub privacy_version: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            data_dir: PathBuf::from("./steward-data"),
+            database_url: None,
+            database_max_connections: 16,
+            mail: MailConfig::default(),
+            tls: TlsConfig::default(),
+            trusted_proxies: Vec::new(),
+            log: LogConfig::default(),
+            limits: LimitsConfig::default(),
+            argon2: Argon2Config::default(),
+            challenge: ChallengeConfig::default(),
+            legal: LegalConfig::default(),
+            mailbox_page: true,
+        }
+    }
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self { smtp_url: None, from: "Steward <no-reply@steward.localhost>".into(), poll_interval_ms: 500 }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: "pretty".into(), filter: "info".into() }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            credential_per_ip_per_minute: 30,
+            signin_failures_per_account: 10,
+            recovery_per_email_per_hour: 5,
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+impl Default for Argon2Config {
+    fn default() -> Self {
+        Self { memory_kib: 19_456, iterations: 2, parallelism: 1 }
+    }
+}
+
+impl Default for ChallengeConfig {
+    fn default() -> Self {
+        Self { max_number: 100_000, ttl_secs: 600 }
+    }
+}
+
+impl Default for LegalConfig {
+    fn default() -> Self {
+        Self { terms_version: "2026-11-01".into(), privacy_version: "2026-11-01".into() }
+    }
+}
+
+impl std::fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailConfig")
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("from", &self.from)
+            .field("poll_interval_ms", &self.poll_interval_ms)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url())
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field("database_max_connections", &self.database_max_connections)
+            .field("mail", &self.mail)
+            .field("tls", &self.tls)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("log", &self.log)
+            .field("limits", &self.limits)
+            .field("argon2", &self.argon2)
+            .field("challenge", &self.challenge)
+            .field("legal", &self.legal)
+            .field("mailbox_page", &self.mailbox_page)
+            .finish()
+    }
+}
+
+/// Hides the password part of a URL.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("REDACTED"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "(unparsable URL)".into(),
+    }
+}
+
+/// Config errors, shown to the operator at start.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A source could not be read or a key is unknown or mistyped.
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+/// Command-line overrides (the last layer).
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Overrides {
+    /// `--listen`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    /// `--public-url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    /// `--data-dir`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// `--database-url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+}
+
+/// Environment variables with the prefix that are not configuration keys.
+const NOT_CONFIG: &[&str] = &["config", "test_pg"];
+
+impl Config {
+    /// Loads the layers in order. `file` is the TOML file, if any.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        Self::load_from(file, std::env::vars(), overrides)
+    }
+
+    /// Like [`Config::load`], with the environment passed in (for tests).
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl Iterator<Item = (String, String)>,
+        overrides: &Overrides,
+    ) -> Result<Self, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::Invalid(format!("config file {} not found", path.display())));
+            }
+            fig = fig.merge(Toml::file(path));
+        }
+        for (key, value) in env.filter(|(k, _)| k.starts_with("STEWARD_")) {
+            let name = key["STEWARD_".len()..].to_ascii_lowercase();
+            if NOT_CONFIG.contains(&name.as_str()) {
+                continue;
+            }
+            let (name, value) = match name.strip_suffix("_file") {
+                Some(target) => {
+                    let content = std::fs::read_to_string(&value)
+                        .map_err(|e| ConfigError::Invalid(format!("{key}: cannot read {value}: {e}")))?;
+                    (target.to_owned(), content.trim_end_matches(['\n', '\r']).to_owned())
+                }
+                None => (name, value),
+            };
+            let path = name.replace("__", ".");
+            // Parsed like figment's own `Env`: numbers, booleans and `[a, b]` arrays are typed.
+            let value: figment::value::Value = value.parse().unwrap_or(figment::value::Value::from(value));
+            fig = fig.merge(Serialized::default(&path, value));
+        }
+        fig = fig.merge(Serialized::defaults(overrides));
+        let cfg: Config = fig.extract().map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(u) = &self.public_url {
+            let parsed = url::Url::parse(u).map_err(|e| ConfigError::Invalid(format!("public_url: {e}")))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(ConfigError::Invalid("public_url must be http:// or https://".into()));
+            }
+        }
+        if self.tls.cert.is_some() != self.tls.key.is_some() {
+            return Err(ConfigError::Invalid("tls.cert and tls.key must be set together".into()));
+        }
+        if !matches!(self.log.format.as_str(), "pretty" | "json") {
+            return Err(ConfigError::Invalid("log.format must be pretty or json".into()));
+        }
+        Ok(())
+    }
+
+    /// Public base URL without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None => {
+                let scheme = if self.tls.cert.is_some() { "https" } else { "http" };
+                format!("{scheme}://{}", self.listen)
+            }
+        }
+    }
+
+    /// Database URL, defaulting to SQLite in the data dir.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("steward.db").display()))
+    }
+
+    /// Where the local mailbox keeps messages.
+    pub fn mailbox_dir(&self) -> PathBuf {
+        self.data_dir.join("mailbox")
+    }
+
+    /// Whether cookies must be `Secure` (and `__Host-` prefixed).
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url().starts_with("https://")
+    }
+}
+

@@ -1,0 +1,160 @@
+//! Who is asking: client IP (trusting only configured proxies), User-Agent,
+//! the signed-in session, and the device cookie that exempts a known browser
+//! from per-account sign-in slow-down.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::HeaderMap;
+use axum::http::header::USER_AGENT;
+use axum::http::request::Parts;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use steward_core::session::{Channel, ClientInfo, MAX_USER_AGENT, SignedIn};
+use steward_core::CoreError;
+use steward_core::secret::{constant_time_eq, hmac_sha256 as sign};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::http::cookies::read_cookie;
+use crate::state::AppState;
+
+/// The client's address and browser, for sessions and records.
+#[derive(Debug, Clone)]
+pub struct Client(pub ClientInfo);
+
+impl Client {
+    /// The IP, or the unspecified address when unknown (only in unusual test setups).
+    pub fn ip(&self) -> IpAddr {
+        self.0.ip.unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    }
+
+    /// The same client, marked as using the JSON API.
+    pub fn api(mut self) -> ClientInfo {
+        self.0.channel = Channel::Api;
+        self.0
+    }
+}
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let ip = peer.map(|p| client_ip(p, &parts.headers, &state.cfg.trusted_proxies));
+        let user_agent = parts
+            .headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(MAX_USER_AGENT).collect());
+        Ok(Client(ClientInfo { ip, user_agent, channel: Channel::Web }))
+    }
+}
+
+/// The socket peer, unless it is a trusted proxy: then the right-most
+/// `X-Forwarded-For` address that is not itself a trusted proxy.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    forwarded.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer)
+}
+
+/// A signed-in request. Extracting it fails with 401 when there is no live session.
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub SignedIn);
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = state.cookies.session_token(&parts.headers).ok_or(CoreError::Unauthenticated)?;
+        Ok(CurrentUser(state.steward.authenticate(token).await?))
+    }
+}
+
+/// A request that may or may not be signed in (pages).
+#[derive(Debug, Clone)]
+pub struct MaybeUser(pub Option<SignedIn>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Some(token) = state.cookies.session_token(&parts.headers) else {
+            return Ok(MaybeUser(None));
+        };
+        match state.steward.authenticate(token).await {
+            Ok(who) => Ok(MaybeUser(Some(who))),
+            Err(CoreError::Unauthenticated) => Ok(MaybeUser(None)),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// Name of the device cookie.
+pub const DEVICE_COOKIE: &str = "steward_device";
+/// Accounts remembered per browser.
+const MAX_DEVICE_ACCOUNTS: usize = 5;
+
+/// Signs and reads the device cookie: the accounts this browser signed in to.
+#[derive(Clone)]
+pub struct DeviceKeys {
+    key: Vec<u8>,
+}
+
+impl std::fmt::Debug for DeviceKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DeviceKeys(..)")
+    }
+}
+
+impl DeviceKeys {
+    /// Keys from a server secret.
+    pub fn new(key: Vec<u8>) -> Self {
+        Self { key }
+    }
+
+    /// Accounts listed in a valid device cookie; forged or tampered entries are ignored.
+    pub fn accounts(&self, headers: &HeaderMap) -> Vec<Uuid> {
+        let Some(value) = read_cookie(headers, DEVICE_COOKIE) else {
+            return Vec::new();
+        };
+        value
+            .split('.')
+            .take(MAX_DEVICE_ACCOUNTS)
+            .filter_map(|entry| {
+                let bytes = URL_SAFE_NO_PAD.decode(entry).ok()?;
+                let (id, mac) = bytes.split_at_checked(16)?;
+                let expected = sign(&self.key, id);
+                constant_time_eq(mac, &expected[..16]).then(|| Uuid::from_slice(id).ok()).flatten()
+            })
+            .collect()
+    }
+
+    /// The device cookie after a successful sign-in to `account`.
+    pub fn cookie_with(&self, headers: &HeaderMap, account: Uuid, secure: bool) -> String {
+        let mut ids = vec![account];
+        ids.extend(self.accounts(headers).into_iter().filter(|a| *a != account));
+        ids.truncate(MAX_DEVICE_ACCOUNTS);
+        let value = ids
+            .iter()
+            .map(|id| {
+                let mut bytes = id.as_bytes().to_vec();
+                bytes.extend_from_slice(&sign(&self.key, id.as_bytes())[..16]);
+                URL_SAFE_NO_PAD.encode(bytes)
+            })
+            .collect::<Vec<_>>()
+            .join(".");
+        let secure = if secure { "; Secure" } else { "" };
+        format!("{DEVICE_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}")
+    }
+}
+

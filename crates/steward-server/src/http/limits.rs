@@ -1,0 +1,76 @@
+//! Per-IP and per-address rate limits on credential endpoints (429 + Retry-After).
+//! Per-account sign-in slow-down lives in the domain (`FailureThrottle`).
+
+use std::hash::Hash;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::config::LimitsConfig;
+use crate::error::ApiError;
+
+/// The server's rate limiters. Per node; a shared store is not needed for limits
+/// whose purpose is to make guessing slow.
+#[derive(Debug)]
+pub struct Limits {
+    per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    per_email: DefaultKeyedRateLimiter<String>,
+}
+
+fn quota(n: u32, per: Duration) -> Quota {
+    let n = NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN);
+    Quota::with_period(per / n.get()).map_or_else(|| Quota::per_minute(n), |q| q.allow_burst(n))
+}
+
+impl Limits {
+    /// Limiters from configuration.
+    pub fn new(cfg: &LimitsConfig) -> Self {
+        Self {
+            per_ip: RateLimiter::keyed(quota(cfg.credential_per_ip_per_minute, Duration::from_secs(60))),
+            per_email: RateLimiter::keyed(quota(cfg.recovery_per_email_per_hour, Duration::from_secs(3600))),
+        }
+    }
+
+    /// One credential request from `ip`.
+    pub fn credential_ip(&self, ip: IpAddr) -> Result<(), ApiError> {
+        check(&self.per_ip, &ip)
+    }
+
+    /// One email sent to `email_key` on request (sign-up, recovery).
+    pub fn email(&self, email_key: &str) -> Result<(), ApiError> {
+        check(&self.per_email, &email_key.to_owned())
+    }
+
+    /// Drops state for keys that are back to full capacity (called periodically).
+    pub fn sweep(&self) {
+        self.per_ip.retain_recent();
+        self.per_email.retain_recent();
+    }
+}
+
+fn check<K: Clone + Hash + Eq>(limiter: &DefaultKeyedRateLimiter<K>, key: &K) -> Result<(), ApiError> {
+    limiter.check_key(key).map_err(|not_until| {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        metrics::counter!("steward_rate_limited_total").increment(1);
+        ApiError::RateLimited(wait.max(Duration::from_secs(1)))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limit_refuses_with_a_wait() {
+        let l = Limits::new(&LimitsConfig { credential_per_ip_per_minute: 2, ..LimitsConfig::default() });
+        let ip: IpAddr = "203.0.113.1".parse().unwrap();
+        assert!(l.credential_ip(ip).is_ok());
+        assert!(l.credential_ip(ip).is_ok());
+        let err = l.credential_ip(ip).unwrap_err();
+        assert!(err.retry_after().unwrap() >= Duration::from_secs(1));
+        assert!(l.credential_ip("203.0.113.2".parse().unwrap()).is_ok());
+    }
+}

@@ -1,0 +1,7 @@
+//! HTTP plumbing shared by the API and the pages: extractors, security middleware, limits.
+
+pub mod client;
+pub mod cookies;
+pub mod json;
+pub mod limits;
+pub mod security;

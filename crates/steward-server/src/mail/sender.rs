@@ -1,0 +1,176 @@
+//! The outbox sender: claims due messages, delivers them over SMTP (or into the
+//! local mailbox), and reschedules failures with backoff. A failing SMTP server
+//! delays mail; it never loses it and never fails the request that queued it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lettre::message::{Mailbox, MultiPart, header};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde::{Deserialize, Serialize};
+use steward_core::Steward;
+use steward_core::mail::OutgoingMail;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+/// Where mail goes.
+#[derive(Clone)]
+pub enum Transport {
+    /// A real SMTP server.
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// Files in a folder: `{id}.eml` (the message) and `{id}.json` (for the mailbox page).
+    Mailbox(PathBuf),
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Transport::Smtp(_) => f.write_str("Transport::Smtp"),
+            Transport::Mailbox(dir) => write!(f, "Transport::Mailbox({})", dir.display()),
+        }
+    }
+}
+
+/// One message as the local mailbox page shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MailboxEntry {
+    /// File id.
+    pub id: String,
+    /// Recipient.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// Plain text body.
+    pub text: String,
+    /// When it was delivered (RFC 3339).
+    pub delivered_at: String,
+}
+
+impl Transport {
+    /// SMTP from a URL (`smtp://host:port`, `smtps://…`, `?tls=required`), else the mailbox folder.
+    pub fn new(smtp_url: Option<&str>, mailbox: PathBuf) -> anyhow::Result<Self> {
+        match smtp_url {
+            Some(url) => {
+                let t = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| anyhow::anyhow!("mail.smtp_url: {e}"))?
+                    .timeout(Some(Duration::from_secs(20)))
+                    .build();
+                Ok(Transport::Smtp(t))
+            }
+            None => {
+                std::fs::create_dir_all(&mailbox)?;
+                Ok(Transport::Mailbox(mailbox))
+            }
+        }
+    }
+
+    async fn deliver(&self, from: &Mailbox, mail: &OutgoingMail) -> anyhow::Result<()> {
+        let to: Mailbox = mail.to.parse()?;
+        let message = Message::builder()
+            .from(from.clone())
+            .to(to)
+            .subject(mail.subject.clone())
+            .header(header::MIME_VERSION_1_0)
+            .multipart(MultiPart::alternative_plain_html(mail.text.clone(), mail.html.clone()))?;
+        match self {
+            Transport::Smtp(smtp) => {
+                smtp.send(message).await?;
+            }
+            Transport::Mailbox(dir) => {
+                let id = Uuid::now_v7().to_string();
+                let entry = MailboxEntry {
+                    id: id.clone(),
+                    to: mail.to.clone(),
+                    subject: mail.subject.clone(),
+                    text: mail.text.clone(),
+                    delivered_at: time::OffsetDateTime::now_utc()
+                        .format(&time::format_description::well_known::Rfc3339)
+                        .unwrap_or_default(),
+                };
+                tokio::fs::write(dir.join(format!("{id}.eml")), message.formatted()).await?;
+                tokio::fs::write(dir.join(format!("{id}.json")), serde_json::to_vec_pretty(&entry)?).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Drains the outbox in the background.
+#[derive(Debug, Clone)]
+pub struct MailSender {
+    steward: Steward,
+    transport: Transport,
+    from: Mailbox,
+    poll: Duration,
+}
+
+/// Messages claimed per round.
+const BATCH: i64 = 20;
+/// How long a claim protects a message from other nodes.
+const LEASE: time::Duration = time::Duration::minutes(2);
+
+impl MailSender {
+    /// A sender from `from` over `transport`, polling every `poll`.
+    pub fn new(steward: Steward, transport: Transport, from: &str, poll: Duration) -> anyhow::Result<Self> {
+        let from: Mailbox = from.parse().map_err(|e| anyhow::anyhow!("mail.from: {e}"))?;
+        Ok(Self { steward, transport, from, poll })
+    }
+
+    /// Runs until `stop` flips to `true`.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let this = Arc::new(self);
+        loop {
+            if let Err(e) = this.round().await {
+                tracing::warn!(error = %e, "mail outbox round failed");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(this.poll) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
+    /// Sends what is due now; returns how many were delivered.
+    pub async fn round(&self) -> anyhow::Result<usize> {
+        let store = self.steward.store();
+        let now = self.steward.now();
+        let due = store.claim_mail(now, LEASE, BATCH).await?;
+        let mut sent = 0;
+        for queued in due {
+            match self.transport.deliver(&self.from, &queued.mail).await {
+                Ok(()) => {
+                    store.mail_sent(queued.id).await?;
+                    metrics::counter!("steward_mail_sent_total", "kind" => queued.mail.kind.clone()).increment(1);
+                    tracing::info!(kind = %queued.mail.kind, id = %queued.id, "mail delivered");
+                    sent += 1;
+                }
+                Err(e) => {
+                    let retry_at = self.steward.now() + backoff(queued.attempts);
+                    store.mail_failed(queued.id, retry_at, &e.to_string()).await?;
+                    metrics::counter!("steward_mail_failed_total", "kind" => queued.mail.kind.clone()).increment(1);
+                    tracing::warn!(kind = %queued.mail.kind, id = %queued.id, attempts = queued.attempts, error = %e, "mail delivery failed; will retry");
+                }
+            }
+        }
+        Ok(sent)
+    }
+}
+
+/// 2 s, 4 s, 8 s … capped at 10 minutes.
+fn backoff(attempts: i32) -> time::Duration {
+    let exp = u32::try_from(attempts.clamp(1, 20)).unwrap_or(1);
+    time::Duration::seconds(2i64.saturating_pow(exp).min(600))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(backoff(1).whole_seconds(), 2);
+        assert_eq!(backoff(3).whole_seconds(), 8);
+        assert_eq!(backoff(30).whole_seconds(), 600);
+    }
+}

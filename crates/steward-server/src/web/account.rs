@@ -1,0 +1,158 @@
+//! Account Settings (password change, email confirmation) and the confirmation link page.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use steward_core::account::email::email_key;
+use steward_core::session::SignedIn;
+
+use crate::error::ApiError;
+use crate::http::client::{Client, MaybeUser};
+use crate::state::AppState;
+use crate::web::form::FormBody;
+use crate::web::signup::Notice;
+use crate::web::view::{FormErrors, Nav, form_status, page, see_other, with_retry_after};
+
+/// Routes of this feature.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/settings", get(show))
+        .route("/settings/password", post(change_password))
+        .route("/settings/resend-verification", post(resend))
+        .route("/verify-email", get(show_verify).post(verify))
+}
+
+#[derive(Template)]
+#[template(path = "account/settings.html")]
+struct SettingsPage {
+    nav: Nav,
+    errors: FormErrors,
+    flash: Option<String>,
+    username: String,
+    email: String,
+    verified: bool,
+    created: String,
+}
+
+#[derive(Template)]
+#[template(path = "account/verify_email.html")]
+struct VerifyPage {
+    nav: Nav,
+    token: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct TokenForm {
+    #[serde(default)]
+    token: String,
+}
+
+fn settings(who: &SignedIn, errors: FormErrors, flash: Option<String>) -> SettingsPage {
+    let a = who.account();
+    let date = time::macros::format_description!("[year]-[month]-[day]");
+    SettingsPage {
+        nav: Nav::of(Some(who)),
+        errors,
+        flash,
+        username: a.username.clone(),
+        email: a.email.clone(),
+        verified: a.email_verified_at.is_some(),
+        created: a.created_at.format(&date).unwrap_or_default(),
+    }
+}
+
+fn to_signin() -> Response {
+    see_other("/signin?next=/settings")
+}
+
+async fn show(MaybeUser(who): MaybeUser) -> Response {
+    match who {
+        Some(who) => page(StatusCode::OK, &settings(&who, FormErrors::none(), None)),
+        None => to_signin(),
+    }
+}
+
+async fn change_password(State(st): State<AppState>, client: Client, MaybeUser(who): MaybeUser, FormBody(f): FormBody<PasswordForm>) -> Response {
+    let Some(who) = who else { return to_signin() };
+    let result: Result<(), ApiError> = async {
+        st.limits.credential_ip(client.ip())?;
+        st.steward.change_password(&who, &f.current_password, &f.new_password).await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => page(StatusCode::OK, &settings(&who, FormErrors::none(), Some("Your password was changed. Your other sessions were signed out.".into()))),
+        Err(e) => with_retry_after(page(form_status(&e), &settings(&who, FormErrors::from_error(&e), None)), &e),
+    }
+}
+
+async fn resend(State(st): State<AppState>, MaybeUser(who): MaybeUser) -> Response {
+    let Some(who) = who else { return to_signin() };
+    let result: Result<(), ApiError> = async {
+        st.limits.email(&email_key(&who.account().email))?;
+        st.steward.resend_verification(&who).await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => page(StatusCode::OK, &settings(&who, FormErrors::none(), Some(format!("We sent a new confirmation link to {}.", who.account().email)))),
+        Err(e) => with_retry_after(page(form_status(&e), &settings(&who, FormErrors::from_error(&e), None)), &e),
+    }
+}
+
+/// The link opens a page with a button rather than confirming on GET, so mail
+/// scanners that prefetch links cannot use the token up.
+async fn show_verify(MaybeUser(who): MaybeUser, Query(q): Query<TokenForm>) -> Response {
+    page(StatusCode::OK, &VerifyPage { nav: Nav::of(who.as_ref()), token: q.token })
+}
+
+async fn verify(State(st): State<AppState>, client: Client, MaybeUser(who): MaybeUser, FormBody(f): FormBody<TokenForm>) -> Response {
+    let result: Result<_, ApiError> = async {
+        st.limits.credential_ip(client.ip())?;
+        Ok(st.steward.verify_email(&f.token).await?)
+    }
+    .await;
+    // Re-read the session so the banner reflects the confirmation.
+    let nav = match &who {
+        Some(_) if result.is_ok() => Nav { verified: true, ..Nav::of(who.as_ref()) },
+        _ => Nav::of(who.as_ref()),
+    };
+    let signed_in = who.is_some();
+    match result {
+        Ok(_) => page(
+            StatusCode::OK,
+            &Notice {
+                nav,
+                heading: "Email confirmed".into(),
+                message: "Thank you: your email address is confirmed and your account is ready.".into(),
+                link_href: if signed_in { "/".into() } else { "/signin".into() },
+                link_text: if signed_in { "Continue".into() } else { "Sign In".into() },
+            },
+        ),
+        Err(e) => with_retry_after(
+            page(
+                form_status(&e).max(StatusCode::BAD_REQUEST),
+                &Notice {
+                    nav,
+                    heading: "This link no longer works".into(),
+                    message: "Confirmation links work once and expire after 24 hours; a newer link replaces older ones. Sign in and ask for a new link from Account Settings.".into(),
+                    link_href: "/settings#email".into(),
+                    link_text: "Account Settings".into(),
+                },
+            ),
+            &e,
+        ),
+    }
+}

@@ -1,0 +1,32 @@
+//! Server-rendered pages, one module per feature, each with its `router()`.
+//!
+//! Every form works without JavaScript except the "I'm not a robot" check,
+//! whose proof of work runs in `/assets/pow.js`.
+
+pub mod account;
+pub mod assets;
+pub mod home;
+pub mod legal;
+pub mod mailbox;
+pub mod recovery;
+pub mod signin;
+pub mod signup;
+pub mod form;
+pub mod view;
+
+use axum::Router;
+
+use crate::state::AppState;
+
+/// Every page route.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(home::router())
+        .merge(signup::router())
+        .merge(signin::router())
+        .merge(recovery::router())
+        .merge(account::router())
+        .merge(legal::router())
+        .merge(mailbox::router())
+        .merge(assets::router())
+}

@@ -1,0 +1,126 @@
+//! What every page needs: the header's account menu, rendering, form errors, redirects.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use steward_core::session::SignedIn;
+
+use crate::error::ApiError;
+
+/// The signed-in person as the header shows them.
+#[derive(Debug, Clone)]
+pub struct Nav {
+    /// Username, when signed in.
+    pub username: Option<String>,
+    /// Initial for the avatar.
+    pub initial: String,
+    /// Whether the email is confirmed (pages show a banner otherwise).
+    pub verified: bool,
+}
+
+impl Nav {
+    /// The header for this request.
+    pub fn of(who: Option<&SignedIn>) -> Self {
+        match who {
+            Some(w) => {
+                let name = w.account().username.clone();
+                Nav {
+                    initial: name.chars().next().map(|c| c.to_ascii_uppercase().to_string()).unwrap_or_default(),
+                    username: Some(name),
+                    verified: w.account().email_verified_at.is_some(),
+                }
+            }
+            None => Nav { username: None, initial: String::new(), verified: true },
+        }
+    }
+}
+
+/// Field errors and a summary for a form.
+#[derive(Debug, Clone, Default)]
+pub struct FormErrors {
+    /// Sentence at the top of the form.
+    pub summary: Option<String>,
+    /// Field → reason.
+    pub fields: BTreeMap<String, String>,
+}
+
+impl FormErrors {
+    /// No errors.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// Errors from a failed use case.
+    pub fn from_error(e: &ApiError) -> Self {
+        Self { summary: Some(e.message()), fields: e.fields() }
+    }
+
+    /// The reason for `field`, if any.
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.fields.get(field).map(String::as_str)
+    }
+
+    /// Whether `field` has an error (for `aria-invalid`).
+    pub fn has(&self, field: &str) -> bool {
+        self.fields.contains_key(field)
+    }
+}
+
+/// Renders a template with a status, or a plain 500 page if rendering fails.
+pub fn page<T: Template>(status: StatusCode, t: &T) -> Response {
+    match t.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "page template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, Html("<h1>Something went wrong</h1>".to_owned())).into_response()
+        }
+    }
+}
+
+/// A `303 See Other` to a local path.
+pub fn see_other(path: &str) -> Response {
+    Redirect::to(path).into_response()
+}
+
+/// Status for a failed form submission.
+pub fn form_status(e: &ApiError) -> StatusCode {
+    match e.status() {
+        s if s.is_server_error() => s,
+        StatusCode::TOO_MANY_REQUESTS => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+/// Adds `Retry-After` to a form answer for a rate-limited request.
+pub fn with_retry_after(mut res: Response, e: &ApiError) -> Response {
+    if let Some(wait) = e.retry_after() {
+        if let Ok(v) = wait.as_secs().max(1).to_string().parse() {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    res
+}
+
+/// Only local paths are followed after sign-in, never another site.
+pub fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.contains("://") => n,
+        _ => "/",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_is_local_only() {
+        assert_eq!(safe_next(Some("/settings")), "/settings");
+        for bad in ["//evil.example", "https://evil.example", "/\\evil.example", "evil"] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
+}
