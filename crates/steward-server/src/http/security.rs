@@ -42,10 +42,13 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
     let h = req.headers();
     let fetch_site = h.get("sec-fetch-site").and_then(|v| v.to_str().ok());
     let origin = h.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    // `Sec-Fetch-Site` cannot be set by pages and is exact, so it decides when present.
+    // Otherwise `Origin` must be ours (with `Referrer-Policy: no-referrer`, browsers send
+    // `Origin: null` even for same-origin form posts, which is why it is not checked first).
     let allowed = match (fetch_site, origin) {
-        (Some(site), _) if site != "same-origin" && site != "none" => false,
-        (_, Some(o)) => o == state.origin,
-        _ => true,
+        (Some(site), _) => site == "same-origin" || site == "none",
+        (None, Some(o)) => o == state.origin,
+        (None, None) => true,
     };
     if !allowed {
         tracing::warn!(origin = origin.unwrap_or("-"), fetch_site = fetch_site.unwrap_or("-"), "cross-site request refused");

@@ -143,7 +143,7 @@ async fn verify(State(st): State<AppState>, client: Client, MaybeUser(who): Mayb
         ),
         Err(e) => with_retry_after(
             page(
-                form_status(&e).max(StatusCode::BAD_REQUEST),
+                if e.status() == StatusCode::TOO_MANY_REQUESTS { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::BAD_REQUEST },
                 &Notice {
                     nav,
                     heading: "This link no longer works".into(),

@@ -1,0 +1,67 @@
+//! The outbox: a failing SMTP server delays mail but never loses it or fails the request.
+
+use steward_testkit::TestServer;
+
+use crate::common::{PASSWORD, sign_up};
+
+#[tokio::test]
+async fn mail_survives_smtp_failures_and_is_retried() {
+    let s = TestServer::start().await.unwrap();
+    s.smtp.fail_next(2);
+    let c = s.client().unwrap();
+    let r = sign_up(&c, "ada@example.com", "ada", PASSWORD).await;
+    assert_eq!(r.status, 201, "the request succeeds while SMTP fails");
+    // Backoff is 2 s then 4 s; move the clock so retries are due without waiting.
+    for _ in 0..200 {
+        if s.smtp.attempts() >= 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    s.advance(time::Duration::seconds(2));
+    for _ in 0..200 {
+        if s.smtp.attempts() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    s.advance(time::Duration::seconds(4));
+    let mail = s.smtp.wait_for("ada@example.com", "Confirm your").await.unwrap_or_else(|e| panic!("{e}; attempts {}", s.smtp.attempts()));
+    assert!(mail.text.contains("/verify-email?token="));
+    assert_eq!(s.smtp.attempts(), 3);
+    assert_eq!(s.running.steward.store().pending_mail().await.unwrap(), 0, "delivered mail leaves the outbox");
+}
+
+#[tokio::test]
+async fn mail_queued_while_the_server_was_down_is_sent_after_restart() {
+    // The outbox lives in the database: stop the server before the sender runs, start another on the same data.
+    let dir = tempfile::tempdir().unwrap();
+    let db = steward_store::testing::sqlite_url(dir.path());
+    let smtp_down = "smtp://127.0.0.1:9".to_owned(); // discard port: nothing listens
+    let first = TestServer::builder()
+        .backend(steward_testkit::server::TestBackend::Sqlite)
+        .config({
+            let db = db.clone();
+            move |c| {
+                c.database_url = Some(db);
+                c.mail.smtp_url = Some(smtp_down);
+            }
+        })
+        .start()
+        .await
+        .unwrap();
+    let c = first.client().unwrap();
+    assert_eq!(sign_up(&c, "bea@example.com", "bea", PASSWORD).await.status, 201);
+    first.stop().await;
+
+    let second = TestServer::builder()
+        .backend(steward_testkit::server::TestBackend::Sqlite)
+        .config(move |c| c.database_url = Some(db))
+        .start()
+        .await
+        .unwrap();
+    // The failed attempt scheduled a retry a few seconds out; move the new server's clock past it.
+    second.advance(time::Duration::minutes(1));
+    let mail = second.smtp.wait_for("bea@example.com", "Confirm your").await.unwrap();
+    assert!(mail.text.contains("/verify-email?token="));
+}

@@ -1,0 +1,14 @@
+//! Integration tests: every endpoint against a real server in this process, mail
+//! through a real SMTP server, pages in real Chromium. One binary, so one build.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod bad_input;
+mod browser;
+mod common;
+mod mail;
+mod ops;
+mod pages;
+mod password;
+mod recovery;
+mod signin;
+mod signup;

@@ -1,0 +1,155 @@
+//! Sign-in by email or username, lifetimes, sign-out, enumeration safety, throttling.
+
+use serde_json::json;
+use steward_testkit::TestServer;
+
+use crate::common::{PASSWORD, confirmed_account, me, sign_in, sign_up};
+
+#[tokio::test]
+async fn sign_in_with_email_or_username_any_case() {
+    let s = TestServer::start().await.unwrap();
+    confirmed_account(&s, "ada@example.com", "ada").await;
+    for id in ["ada", "ADA", "ada@example.com", " Ada@Example.com "] {
+        let c = s.client().unwrap();
+        let r = sign_in(&c, id, PASSWORD, false).await;
+        assert_eq!(r.status, 200, "{id}: {}", r.text);
+        assert_eq!(r.json["account"]["username"], "ada");
+        assert_eq!(me(&c).await.1["email"], "ada@example.com");
+    }
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_account_get_the_same_answer() {
+    let s = TestServer::start().await.unwrap();
+    confirmed_account(&s, "bea@example.com", "bea").await;
+    let c = s.client().unwrap();
+    let wrong = sign_in(&c, "bea", "not the password", false).await;
+    let unknown = sign_in(&c, "nobody", "not the password", false).await;
+    let unknown_email = sign_in(&c, "nobody@example.com", PASSWORD, false).await;
+    for r in [&wrong, &unknown, &unknown_email] {
+        assert_eq!(r.status, 401);
+        assert_eq!(r.json, wrong.json);
+        assert!(r.set_cookies().is_empty());
+    }
+    assert_eq!(wrong.code(), "invalid_credentials");
+}
+
+#[tokio::test]
+async fn keep_me_signed_in_lasts_30_days_otherwise_30_minutes() {
+    let s = TestServer::start().await.unwrap();
+    confirmed_account(&s, "cy@example.com", "cyd").await;
+    let short = s.client().unwrap();
+    let long = s.client().unwrap();
+    let r = sign_in(&short, "cyd", PASSWORD, false).await;
+    let cookie = r.set_cookies().into_iter().find(|c| c.starts_with("steward_session=")).unwrap();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && !cookie.contains("Max-Age"), "{cookie}");
+    let r = sign_in(&long, "cyd", PASSWORD, true).await;
+    let cookie = r.set_cookies().into_iter().find(|c| c.starts_with("steward_session=")).unwrap();
+    assert!(cookie.contains("Max-Age=2592000"), "{cookie}");
+
+    s.advance(time::Duration::minutes(29));
+    assert_eq!(me(&short).await.0, 200);
+    s.advance(time::Duration::minutes(1));
+    assert_eq!(me(&short).await.0, 401, "signed out after 30 minutes");
+    assert_eq!(me(&long).await.0, 200);
+    s.advance(time::Duration::days(30) - time::Duration::minutes(31));
+    assert_eq!(me(&long).await.0, 200);
+    s.advance(time::Duration::minutes(1));
+    assert_eq!(me(&long).await.0, 401, "signed out after 30 days");
+}
+
+#[tokio::test]
+async fn sign_out_ends_only_this_session() {
+    let s = TestServer::start().await.unwrap();
+    let a = confirmed_account(&s, "di@example.com", "dina").await;
+    let b = s.client().unwrap();
+    assert_eq!(sign_in(&b, "dina", PASSWORD, true).await.status, 200);
+    let r = a.delete("/api/v1/session").await.unwrap();
+    assert_eq!(r.status, 204);
+    assert!(r.set_cookies().iter().any(|c| c.starts_with("steward_session=;") && c.contains("Max-Age=0")));
+    assert_eq!(me(&a).await.0, 401);
+    assert_eq!(me(&b).await.0, 200);
+    assert_eq!(a.delete("/api/v1/session").await.unwrap().status, 401);
+}
+
+#[tokio::test]
+async fn unconfirmed_accounts_can_sign_in_and_see_that_they_are_unconfirmed() {
+    let s = TestServer::start().await.unwrap();
+    let c = s.client().unwrap();
+    assert_eq!(sign_up(&c, "ed@example.com", "eddy", PASSWORD).await.status, 201);
+    assert_eq!(sign_in(&c, "eddy", PASSWORD, false).await.status, 200);
+    let (status, body) = me(&c).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["email_verified"], false);
+}
+
+#[tokio::test]
+async fn repeated_failures_slow_the_account_but_not_its_known_browser() {
+    let s = TestServer::builder()
+        .config(|c| {
+            c.limits.signin_failures_per_account = 3;
+            c.limits.credential_per_ip_per_minute = 1000;
+        })
+        .start()
+        .await
+        .unwrap();
+    let owner = confirmed_account(&s, "fy@example.com", "fyodor").await; // has a device cookie now
+    let attacker = s.client().unwrap();
+    for _ in 0..3 {
+        assert_eq!(sign_in(&attacker, "fyodor", "guess guess guess", false).await.status, 401);
+    }
+    let blocked = sign_in(&attacker, "fyodor", PASSWORD, false).await;
+    assert_eq!(blocked.status, 429, "even the right password waits");
+    assert!(blocked.headers.get("retry-after").is_some());
+    // The owner's browser signed in before, so the owner is not locked out.
+    assert_eq!(sign_in(&owner, "fyodor", PASSWORD, false).await.status, 200);
+
+    // Unknown accounts slow down identically, so throttling reveals nothing.
+    for _ in 0..3 {
+        assert_eq!(sign_in(&attacker, "ghost", "guess guess guess", false).await.status, 401);
+    }
+    assert_eq!(sign_in(&attacker, "ghost", "guess guess guess", false).await.status, 429);
+
+    s.advance(time::Duration::minutes(15));
+    assert_eq!(sign_in(&attacker, "fyodor", PASSWORD, false).await.status, 200, "the window passed");
+}
+
+#[tokio::test]
+async fn a_forged_device_cookie_earns_nothing() {
+    let s = TestServer::builder()
+        .config(|c| {
+            c.limits.signin_failures_per_account = 1;
+            c.limits.credential_per_ip_per_minute = 1000;
+        })
+        .start()
+        .await
+        .unwrap();
+    confirmed_account(&s, "gus@example.com", "gus").await;
+    let c = s.client().unwrap();
+    assert_eq!(sign_in(&c, "gus", "wrong wrong wrong", false).await.status, 401);
+    let r = c
+        .http
+        .post(format!("{}/api/v1/session", s.base))
+        .header("cookie", "steward_device=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+        .json(&json!({"identifier": "gus", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+}
+
+#[tokio::test]
+async fn too_many_requests_from_one_ip_get_429_with_retry_after() {
+    let s = TestServer::builder().config(|c| c.limits.credential_per_ip_per_minute = 5).start().await.unwrap();
+    let c = s.client().unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        statuses.push(sign_in(&c, "nobody", "whatever whatever", false).await);
+    }
+    assert!(statuses[..5].iter().all(|r| r.status == 401));
+    let limited = &statuses[5];
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.code(), "rate_limited");
+    let wait: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait));
+}
