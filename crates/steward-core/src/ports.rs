@@ -134,13 +134,27 @@ pub trait AccountStore: Send + Sync {
 pub trait TokenStore: Send + Sync {
     /// Stores a token, voids older unused ones of the same kind for the account, and
     /// queues `mail`, atomically.
-    async fn issue_token(&self, token: &EmailToken, mail: &OutgoingMail, now: OffsetDateTime) -> StoreResult<()>;
+    async fn issue_token(
+        &self,
+        token: &EmailToken,
+        mail: &OutgoingMail,
+        now: OffsetDateTime,
+    ) -> StoreResult<()>;
     /// The account a live token belongs to, without using it up.
-    async fn peek_token(&self, kind: TokenKind, hash: &SecretHash, now: OffsetDateTime) -> StoreResult<Option<Uuid>>;
+    async fn peek_token(
+        &self,
+        kind: TokenKind,
+        hash: &SecretHash,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<Uuid>>;
     /// Uses up a live verification token and marks its address confirmed if the
     /// account still has that address. Returns the account id, or `None` if the token
     /// was not live.
-    async fn confirm_email(&self, hash: &SecretHash, now: OffsetDateTime) -> StoreResult<Option<Uuid>>;
+    async fn confirm_email(
+        &self,
+        hash: &SecretHash,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<Uuid>>;
     /// Uses up a live reset token, sets the password, ends every session and queues
     /// `mail`, atomically. Returns `false` (and changes nothing) if the token was not live.
     async fn complete_reset(
@@ -158,11 +172,19 @@ pub trait SessionStore: Send + Sync {
     /// Stores a new session.
     async fn create_session(&self, session: &Session) -> StoreResult<()>;
     /// The live session with this token hash and its account, in one round trip.
-    async fn session_by_token(&self, hash: &SecretHash, now: OffsetDateTime) -> StoreResult<Option<(Session, Account)>>;
+    async fn session_by_token(
+        &self,
+        hash: &SecretHash,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<(Session, Account)>>;
     /// Ends one session.
     async fn delete_session(&self, id: Uuid) -> StoreResult<()>;
     /// Ends every session of an account except `keep`; returns how many ended.
-    async fn delete_sessions_except(&self, account_id: Uuid, keep: Option<Uuid>) -> StoreResult<u64>;
+    async fn delete_sessions_except(
+        &self,
+        account_id: Uuid,
+        keep: Option<Uuid>,
+    ) -> StoreResult<u64>;
     /// Deletes expired sessions; returns how many.
     async fn purge_expired_sessions(&self, now: OffsetDateTime) -> StoreResult<u64>;
 }
@@ -173,11 +195,17 @@ pub trait OutboxStore: Send + Sync {
     /// Queues a message for delivery now.
     async fn enqueue_mail(&self, mail: &OutgoingMail, now: OffsetDateTime) -> StoreResult<()>;
     /// Claims up to `limit` due messages for `lease`, so no other node sends them meanwhile.
-    async fn claim_mail(&self, now: OffsetDateTime, lease: time::Duration, limit: i64) -> StoreResult<Vec<QueuedMail>>;
+    async fn claim_mail(
+        &self,
+        now: OffsetDateTime,
+        lease: time::Duration,
+        limit: i64,
+    ) -> StoreResult<Vec<QueuedMail>>;
     /// Removes a delivered message (its body may hold a link token).
     async fn mail_sent(&self, id: Uuid) -> StoreResult<()>;
     /// Schedules another attempt.
-    async fn mail_failed(&self, id: Uuid, retry_at: OffsetDateTime, error: &str) -> StoreResult<()>;
+    async fn mail_failed(&self, id: Uuid, retry_at: OffsetDateTime, error: &str)
+    -> StoreResult<()>;
     /// Messages not yet delivered.
     async fn pending_mail(&self) -> StoreResult<i64>;
 }
@@ -186,7 +214,12 @@ pub trait OutboxStore: Send + Sync {
 #[async_trait]
 pub trait SecurityStore: Send + Sync {
     /// Records a used proof-of-work solution; `false` if it was used before.
-    async fn use_challenge(&self, id: &[u8; 32], expires_at: OffsetDateTime, now: OffsetDateTime) -> StoreResult<bool>;
+    async fn use_challenge(
+        &self,
+        id: &[u8; 32],
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
     /// The named secret shared by all nodes, created from `fresh` on first use.
     async fn server_secret(&self, name: &str, fresh: Vec<u8>) -> StoreResult<Vec<u8>>;
     /// Answers when the database is reachable.
@@ -194,6 +227,12 @@ pub trait SecurityStore: Send + Sync {
 }
 
 /// Everything the use cases need from storage.
-pub trait Store: AccountStore + TokenStore + SessionStore + OutboxStore + SecurityStore + std::fmt::Debug {}
+pub trait Store:
+    AccountStore + TokenStore + SessionStore + OutboxStore + SecurityStore + std::fmt::Debug
+{
+}
 
-impl<T> Store for T where T: AccountStore + TokenStore + SessionStore + OutboxStore + SecurityStore + std::fmt::Debug {}
+impl<T> Store for T where
+    T: AccountStore + TokenStore + SessionStore + OutboxStore + SecurityStore + std::fmt::Debug
+{
+}

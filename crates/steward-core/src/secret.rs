@@ -19,7 +19,9 @@ pub struct NewSecret {
 
 impl std::fmt::Debug for NewSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewSecret").field("hash", &self.hash).finish_non_exhaustive()
+        f.debug_struct("NewSecret")
+            .field("hash", &self.hash)
+            .finish_non_exhaustive()
     }
 }
 
@@ -62,6 +64,25 @@ fn hash_secret(plain: &str) -> SecretHash {
     SecretHash(Sha256::digest(plain.as_bytes()).into())
 }
 
+/// HMAC-SHA-256 of `data` under `key` (signed cookies, challenge signatures).
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    match Hmac::<Sha256>::new_from_slice(key) {
+        Ok(mut mac) => {
+            mac.update(data);
+            mac.finalize().into_bytes().into()
+        }
+        // HMAC takes keys of any length; this arm cannot run.
+        Err(_) => [0u8; 32],
+    }
+}
+
+/// Compares two byte strings in constant time.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    bool::from(a.ct_eq(b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,23 +109,4 @@ mod tests {
         let s = NewSecret::generate();
         assert!(!format!("{s:?}").contains(&s.plain));
     }
-}
-
-/// HMAC-SHA-256 of `data` under `key` (signed cookies, challenge signatures).
-pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
-    use hmac::{Hmac, Mac};
-    match Hmac::<Sha256>::new_from_slice(key) {
-        Ok(mut mac) => {
-            mac.update(data);
-            mac.finalize().into_bytes().into()
-        }
-        // HMAC takes keys of any length; this arm cannot run.
-        Err(_) => [0u8; 32],
-    }
-}
-
-/// Compares two byte strings in constant time.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    use subtle::ConstantTimeEq;
-    bool::from(a.ct_eq(b))
 }

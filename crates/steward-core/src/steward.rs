@@ -44,8 +44,19 @@ impl Steward {
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut fresh);
         let key = store.server_secret(CHALLENGE_KEY, fresh).await?;
         let altcha = Altcha::new(key, cfg.challenge_max_number, cfg.challenge_ttl);
-        let signin_failures = Arc::new(FailureThrottle::new(cfg.signin_failures_per_account, cfg.signin_failure_window));
-        Ok(Self { cfg: Arc::new(cfg), store, clock, mailer, passwords, altcha, signin_failures })
+        let signin_failures = Arc::new(FailureThrottle::new(
+            cfg.signin_failures_per_account,
+            cfg.signin_failure_window,
+        ));
+        Ok(Self {
+            cfg: Arc::new(cfg),
+            store,
+            clock,
+            mailer,
+            passwords,
+            altcha,
+            signin_failures,
+        })
     }
 
     /// The configuration in force.
@@ -78,7 +89,11 @@ impl Steward {
     }
 
     pub(crate) fn link(&self, path_and_query: &str) -> String {
-        format!("{}{}", self.cfg.public_url.trim_end_matches('/'), path_and_query)
+        format!(
+            "{}{}",
+            self.cfg.public_url.trim_end_matches('/'),
+            path_and_query
+        )
     }
 
     /// A fresh "I'm not a robot" challenge.
@@ -90,7 +105,11 @@ impl Steward {
     pub(crate) async fn pass_challenge(&self, payload: &str) -> CoreResult<()> {
         let now = self.now();
         let solved = self.altcha.verify(payload, now)?;
-        if !self.store.use_challenge(&solved.id, solved.expires_at, now).await? {
+        if !self
+            .store
+            .use_challenge(&solved.id, solved.expires_at, now)
+            .await?
+        {
             return Err(CoreError::ChallengeFailed("already used"));
         }
         Ok(())
@@ -119,6 +138,9 @@ mod tests {
     #[test]
     fn truncation_drops_the_host_part() {
         assert_eq!(truncate_ip("203.0.113.77".parse().unwrap()), "203.0.113.0");
-        assert_eq!(truncate_ip("2001:db8:abcd:12::1".parse().unwrap()), "2001:db8:abcd::");
+        assert_eq!(
+            truncate_ip("2001:db8:abcd:12::1".parse().unwrap()),
+            "2001:db8:abcd::"
+        );
     }
 }

@@ -26,7 +26,11 @@ impl FailureThrottle {
     /// At most `max_failures` per `window` before attempts must wait.
     pub fn new(max_failures: u32, window: Duration) -> Self {
         let window = time::Duration::try_from(window).unwrap_or(time::Duration::minutes(15));
-        Self { max_failures: max_failures.max(1), window, entries: Mutex::new(HashMap::new()) }
+        Self {
+            max_failures: max_failures.max(1),
+            window,
+            entries: Mutex::new(HashMap::new()),
+        }
     }
 
     /// `Err(wait)` when the key is over its limit at `now`.
@@ -57,7 +61,10 @@ impl FailureThrottle {
 
     /// Forgets the key's failures (after a successful sign-in).
     pub fn clear(&self, key: &str) {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
     }
 }
 
@@ -73,9 +80,15 @@ mod tests {
             assert!(t.check("ada", t0 + time::Duration::seconds(i)).is_ok());
             t.record_failure("ada", t0 + time::Duration::seconds(i));
         }
-        assert_eq!(t.check("ada", t0 + time::Duration::seconds(100)), Err(Duration::from_secs(800)));
+        assert_eq!(
+            t.check("ada", t0 + time::Duration::seconds(100)),
+            Err(Duration::from_secs(800))
+        );
         assert!(t.check("bob", t0).is_ok(), "other keys unaffected");
-        assert!(t.check("ada", t0 + time::Duration::seconds(900)).is_ok(), "window over");
+        assert!(
+            t.check("ada", t0 + time::Duration::seconds(900)).is_ok(),
+            "window over"
+        );
     }
 
     #[test]

@@ -69,14 +69,27 @@ pub async fn start(cfg: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running
     let started = Instant::now();
     rustls_provider();
     let metrics = telemetry::metrics_handle();
-    let pool = PoolConfig { max_connections: cfg.database_max_connections, ..PoolConfig::default() };
+    let pool = PoolConfig {
+        max_connections: cfg.database_max_connections,
+        ..PoolConfig::default()
+    };
     let store = SqlStore::connect(&cfg.database_url(), &pool)
         .await
-        .with_context(|| format!("opening database {}", crate::config::redact_url(&cfg.database_url())))?;
+        .with_context(|| {
+            format!(
+                "opening database {}",
+                crate::config::redact_url(&cfg.database_url())
+            )
+        })?;
     let backend = store.backend();
-    let steward = Steward::new(core_config(&cfg), Arc::new(store), clock, Arc::new(TemplateMailer::new("Steward")))
-        .await
-        .context("starting the domain")?;
+    let steward = Steward::new(
+        core_config(&cfg),
+        Arc::new(store),
+        clock,
+        Arc::new(TemplateMailer::new("Steward")),
+    )
+    .await
+    .context("starting the domain")?;
     let device_key = steward
         .store()
         .server_secret("device_cookie_key", random_key())
@@ -85,7 +98,12 @@ pub async fn start(cfg: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running
 
     let mailbox = cfg.mail.smtp_url.is_none().then(|| cfg.mailbox_dir());
     let transport = Transport::new(cfg.mail.smtp_url.as_deref(), cfg.mailbox_dir())?;
-    let sender = MailSender::new(steward.clone(), transport, &cfg.mail.from, Duration::from_millis(cfg.mail.poll_interval_ms))?;
+    let sender = MailSender::new(
+        steward.clone(),
+        transport,
+        &cfg.mail.from,
+        Duration::from_millis(cfg.mail.poll_interval_ms),
+    )?;
 
     let origin = origin_of(&cfg.public_url());
     let state = AppState(Arc::new(Inner {
@@ -100,7 +118,8 @@ pub async fn start(cfg: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running
     }));
     let app = router(state.clone(), cfg.limits.max_body_bytes);
 
-    let listener = std::net::TcpListener::bind(cfg.listen).with_context(|| format!("listening on {}", cfg.listen))?;
+    let listener = std::net::TcpListener::bind(cfg.listen)
+        .with_context(|| format!("listening on {}", cfg.listen))?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     let handle = axum_server::Handle::new();
@@ -137,7 +156,14 @@ pub async fn start(cfg: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running
         mail = if cfg.mail.smtp_url.is_some() { "smtp" } else { "local mailbox" },
         startup_ms = started.elapsed().as_millis() as u64, "Steward is ready"
     );
-    Ok(Running { addr, steward, state, stop, handle, tasks })
+    Ok(Running {
+        addr,
+        steward,
+        state,
+        stop,
+        handle,
+        tasks,
+    })
 }
 
 /// The full router with its middleware.
@@ -146,27 +172,35 @@ pub fn router(state: AppState, max_body: usize) -> Router {
         .merge(api::health::router())
         .merge(web::router())
         .merge(api::router())
-        .layer(middleware::from_fn_with_state(state.clone(), http::security::csrf))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            http::security::csrf,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
-        .layer(middleware::from_fn_with_state(state.clone(), http::security::headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            http::security::headers,
+        ))
         .layer(middleware::from_fn(record_metrics))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                // The path only: query strings may carry tokens and never reach the logs.
-                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-            }),
-        )
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            // The path only: query strings may carry tokens and never reach the logs.
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+        }))
         .with_state(state)
 }
 
 async fn record_metrics(req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = req.method().to_string();
     let res = next.run(req).await;
     let status = res.status().as_u16().to_string();
     metrics::counter!("steward_http_requests_total", "method" => method, "route" => route.clone(), "status" => status).increment(1);
-    metrics::histogram!("steward_http_request_duration_seconds", "route" => route).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("steward_http_request_duration_seconds", "route" => route)
+        .record(started.elapsed().as_secs_f64());
     res
 }
 
@@ -178,7 +212,12 @@ async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
             _ = stop.changed() => return,
         }
         state.limits.sweep();
-        match state.steward.store().purge_expired_sessions(state.steward.now()).await {
+        match state
+            .steward
+            .store()
+            .purge_expired_sessions(state.steward.now())
+            .await
+        {
             Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions purged"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "session purge failed"),

@@ -144,13 +144,20 @@ impl Default for Config {
 
 impl Default for MailConfig {
     fn default() -> Self {
-        Self { smtp_url: None, from: "Steward <no-reply@steward.localhost>".into(), poll_interval_ms: 500 }
+        Self {
+            smtp_url: None,
+            from: "Steward <no-reply@steward.localhost>".into(),
+            poll_interval_ms: 500,
+        }
     }
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { format: "pretty".into(), filter: "info".into() }
+        Self {
+            format: "pretty".into(),
+            filter: "info".into(),
+        }
     }
 }
 
@@ -167,19 +174,29 @@ impl Default for LimitsConfig {
 
 impl Default for Argon2Config {
     fn default() -> Self {
-        Self { memory_kib: 19_456, iterations: 2, parallelism: 1 }
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
     }
 }
 
 impl Default for ChallengeConfig {
     fn default() -> Self {
-        Self { max_number: 100_000, ttl_secs: 600 }
+        Self {
+            max_number: 100_000,
+            ttl_secs: 600,
+        }
     }
 }
 
 impl Default for LegalConfig {
     fn default() -> Self {
-        Self { terms_version: "2026-11-01".into(), privacy_version: "2026-11-01".into() }
+        Self {
+            terms_version: "2026-11-01".into(),
+            privacy_version: "2026-11-01".into(),
+        }
     }
 }
 
@@ -199,7 +216,10 @@ impl std::fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("public_url", &self.public_url())
             .field("data_dir", &self.data_dir)
-            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
             .field("database_max_connections", &self.database_max_connections)
             .field("mail", &self.mail)
             .field("tls", &self.tls)
@@ -269,7 +289,10 @@ impl Config {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = file {
             if !path.exists() {
-                return Err(ConfigError::Invalid(format!("config file {} not found", path.display())));
+                return Err(ConfigError::Invalid(format!(
+                    "config file {} not found",
+                    path.display()
+                )));
             }
             fig = fig.merge(Toml::file(path));
         }
@@ -280,35 +303,49 @@ impl Config {
             }
             let (name, value) = match name.strip_suffix("_file") {
                 Some(target) => {
-                    let content = std::fs::read_to_string(&value)
-                        .map_err(|e| ConfigError::Invalid(format!("{key}: cannot read {value}: {e}")))?;
-                    (target.to_owned(), content.trim_end_matches(['\n', '\r']).to_owned())
+                    let content = std::fs::read_to_string(&value).map_err(|e| {
+                        ConfigError::Invalid(format!("{key}: cannot read {value}: {e}"))
+                    })?;
+                    (
+                        target.to_owned(),
+                        content.trim_end_matches(['\n', '\r']).to_owned(),
+                    )
                 }
                 None => (name, value),
             };
             let path = name.replace("__", ".");
             // Parsed like figment's own `Env`: numbers, booleans and `[a, b]` arrays are typed.
-            let value: figment::value::Value = value.parse().unwrap_or(figment::value::Value::from(value));
+            let value: figment::value::Value =
+                value.parse().unwrap_or(figment::value::Value::from(value));
             fig = fig.merge(Serialized::default(&path, value));
         }
         fig = fig.merge(Serialized::defaults(overrides));
-        let cfg: Config = fig.extract().map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let cfg: Config = fig
+            .extract()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         cfg.validate()?;
         Ok(cfg)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
         if let Some(u) = &self.public_url {
-            let parsed = url::Url::parse(u).map_err(|e| ConfigError::Invalid(format!("public_url: {e}")))?;
+            let parsed =
+                url::Url::parse(u).map_err(|e| ConfigError::Invalid(format!("public_url: {e}")))?;
             if !matches!(parsed.scheme(), "http" | "https") {
-                return Err(ConfigError::Invalid("public_url must be http:// or https://".into()));
+                return Err(ConfigError::Invalid(
+                    "public_url must be http:// or https://".into(),
+                ));
             }
         }
         if self.tls.cert.is_some() != self.tls.key.is_some() {
-            return Err(ConfigError::Invalid("tls.cert and tls.key must be set together".into()));
+            return Err(ConfigError::Invalid(
+                "tls.cert and tls.key must be set together".into(),
+            ));
         }
         if !matches!(self.log.format.as_str(), "pretty" | "json") {
-            return Err(ConfigError::Invalid("log.format must be pretty or json".into()));
+            return Err(ConfigError::Invalid(
+                "log.format must be pretty or json".into(),
+            ));
         }
         Ok(())
     }
@@ -318,7 +355,11 @@ impl Config {
         match &self.public_url {
             Some(u) => u.trim_end_matches('/').to_owned(),
             None => {
-                let scheme = if self.tls.cert.is_some() { "https" } else { "http" };
+                let scheme = if self.tls.cert.is_some() {
+                    "https"
+                } else {
+                    "http"
+                };
                 format!("{scheme}://{}", self.listen)
             }
         }
@@ -341,4 +382,3 @@ impl Config {
         self.public_url().starts_with("https://")
     }
 }
-

@@ -44,7 +44,10 @@ impl ApiError {
                     StatusCode::UNPROCESSABLE_ENTITY,
                     codes::VALIDATION_FAILED,
                     "Some fields need attention.".into(),
-                    fields.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
+                    fields
+                        .iter()
+                        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                        .collect(),
                 ),
                 CoreError::InvalidCredentials => (
                     StatusCode::UNAUTHORIZED,
@@ -54,16 +57,35 @@ impl ApiError {
                 ),
                 CoreError::WrongPassword => {
                     let mut f = BTreeMap::new();
-                    f.insert("current_password".into(), "Your current password is not correct.".into());
-                    (StatusCode::UNPROCESSABLE_ENTITY, codes::WRONG_PASSWORD, "Your current password is not correct.".into(), f)
+                    f.insert(
+                        "current_password".into(),
+                        "Your current password is not correct.".into(),
+                    );
+                    (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        codes::WRONG_PASSWORD,
+                        "Your current password is not correct.".into(),
+                        f,
+                    )
                 }
-                CoreError::Unauthenticated => {
-                    (StatusCode::UNAUTHORIZED, codes::UNAUTHENTICATED, "Sign in to continue.".into(), none())
-                }
+                CoreError::Unauthenticated => (
+                    StatusCode::UNAUTHORIZED,
+                    codes::UNAUTHENTICATED,
+                    "Sign in to continue.".into(),
+                    none(),
+                ),
                 CoreError::UsernameTaken => {
                     let mut f = BTreeMap::new();
-                    f.insert("username".into(), "This username is taken. Choose another.".into());
-                    (StatusCode::CONFLICT, codes::USERNAME_TAKEN, "This username is taken.".into(), f)
+                    f.insert(
+                        "username".into(),
+                        "This username is taken. Choose another.".into(),
+                    );
+                    (
+                        StatusCode::CONFLICT,
+                        codes::USERNAME_TAKEN,
+                        "This username is taken.".into(),
+                        f,
+                    )
                 }
                 CoreError::InvalidToken => (
                     StatusCode::BAD_REQUEST,
@@ -73,23 +95,42 @@ impl ApiError {
                 ),
                 CoreError::ChallengeFailed(why) => {
                     let mut f = BTreeMap::new();
-                    f.insert("altcha".into(), format!("The robot check failed ({why}). Try again."));
-                    (StatusCode::BAD_REQUEST, codes::CHALLENGE_FAILED, "The \"I'm not a robot\" check failed.".into(), f)
+                    f.insert(
+                        "altcha".into(),
+                        format!("The robot check failed ({why}). Try again."),
+                    );
+                    (
+                        StatusCode::BAD_REQUEST,
+                        codes::CHALLENGE_FAILED,
+                        "The \"I'm not a robot\" check failed.".into(),
+                        f,
+                    )
                 }
-                CoreError::RateLimited(_) => {
-                    (StatusCode::TOO_MANY_REQUESTS, codes::RATE_LIMITED, "Too many attempts. Try again later.".into(), none())
-                }
+                CoreError::RateLimited(_) => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    codes::RATE_LIMITED,
+                    "Too many attempts. Try again later.".into(),
+                    none(),
+                ),
                 CoreError::Storage(_) => (
                     StatusCode::SERVICE_UNAVAILABLE,
                     codes::UNAVAILABLE,
                     "The service is temporarily unavailable. Try again shortly.".into(),
                     none(),
                 ),
-                CoreError::Internal(_) => {
-                    (StatusCode::INTERNAL_SERVER_ERROR, codes::INTERNAL, "Something went wrong on our side.".into(), none())
-                }
+                CoreError::Internal(_) => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    codes::INTERNAL,
+                    "Something went wrong on our side.".into(),
+                    none(),
+                ),
             },
-            ApiError::Malformed(why) => (StatusCode::BAD_REQUEST, codes::MALFORMED_REQUEST, why.clone(), none()),
+            ApiError::Malformed(why) => (
+                StatusCode::BAD_REQUEST,
+                codes::MALFORMED_REQUEST,
+                why.clone(),
+                none(),
+            ),
             ApiError::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 codes::PAYLOAD_TOO_LARGE,
@@ -108,10 +149,18 @@ impl ApiError {
                 "Cross-site requests are not allowed.".into(),
                 none(),
             ),
-            ApiError::RateLimited(_) => {
-                (StatusCode::TOO_MANY_REQUESTS, codes::RATE_LIMITED, "Too many attempts. Try again later.".into(), none())
-            }
-            ApiError::NotFound => (StatusCode::NOT_FOUND, codes::NOT_FOUND, "Not found.".into(), none()),
+            ApiError::RateLimited(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                codes::RATE_LIMITED,
+                "Too many attempts. Try again later.".into(),
+                none(),
+            ),
+            ApiError::NotFound => (
+                StatusCode::NOT_FOUND,
+                codes::NOT_FOUND,
+                "Not found.".into(),
+                none(),
+            ),
         }
     }
 
@@ -144,10 +193,18 @@ impl IntoResponse for ApiError {
         let (status, code, message, fields) = self.parts();
         match &self {
             ApiError::Core(CoreError::Storage(e)) => tracing::error!(error = %e, "storage failure"),
-            ApiError::Core(CoreError::Internal(e)) => tracing::error!(error = %e, "internal failure"),
+            ApiError::Core(CoreError::Internal(e)) => {
+                tracing::error!(error = %e, "internal failure")
+            }
             _ => {}
         }
-        let body = ErrorBody { error: ErrorDetail { code: code.into(), message, fields } };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: code.into(),
+                message,
+                fields,
+            },
+        };
         let mut res = (status, Json(body)).into_response();
         if let Some(wait) = self.retry_after() {
             let secs = wait.as_secs().max(1).to_string();
@@ -172,7 +229,11 @@ impl ApiError {
 }
 
 fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 /// Result of an API handler.

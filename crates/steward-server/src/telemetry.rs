@@ -10,8 +10,14 @@ use crate::config::LogConfig;
 /// Installs the log subscriber (pretty or JSON). Safe to call more than once.
 pub fn init_logging(cfg: &LogConfig) {
     let filter = EnvFilter::try_new(&cfg.filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
-    let _ = if cfg.format == "json" { builder.json().try_init() } else { builder.try_init() };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    let _ = if cfg.format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 static RECORDER: OnceLock<PrometheusHandle> = OnceLock::new();

@@ -10,7 +10,6 @@ use uuid::Uuid;
 
 use crate::{SqlStore, Ts, backend};
 
-
 /// Reads an [`Account`] from a row selected with `ACCOUNT_COLUMNS` (any backend).
 macro_rules! account_from_row {
     ($row:expr) => {{
@@ -20,7 +19,9 @@ macro_rules! account_from_row {
             email: row.try_get("email")?,
             username: row.try_get("username")?,
             password_hash: row.try_get("password_hash")?,
-            email_verified_at: row.try_get::<Option<Ts>, _>("email_verified_at")?.map(|t| t.0),
+            email_verified_at: row
+                .try_get::<Option<Ts>, _>("email_verified_at")?
+                .map(|t| t.0),
             created_at: row.try_get::<Ts, _>("created_at")?.0,
         }
     }};
@@ -50,7 +51,11 @@ pub(crate) use enqueue_in_tx;
 impl SqlStore {
     async fn account_where(&self, sql: &'static str, value: &str) -> StoreResult<Option<Account>> {
         on_db!(self, read, |pool| {
-            let row = sqlx::query(sql).bind(value).fetch_optional(pool).await.map_err(backend)?;
+            let row = sqlx::query(sql)
+                .bind(value)
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?;
             row.map(|r| -> Result<Account, sqlx::Error> { Ok(account_from_row!(&r)) })
                 .transpose()
                 .map_err(backend)

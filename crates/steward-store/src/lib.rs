@@ -26,9 +26,9 @@ mod accounts;
 mod outbox;
 mod security;
 mod sessions;
-mod ts;
-mod tokens;
 pub mod testing;
+mod tokens;
+mod ts;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -86,7 +86,10 @@ pub struct PoolConfig {
 
 impl Default for PoolConfig {
     fn default() -> Self {
-        Self { max_connections: 16, acquire_timeout: Duration::from_secs(5) }
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+        }
     }
 }
 
@@ -95,14 +98,18 @@ impl SqlStore {
     pub async fn connect(url: &str, pool: &PoolConfig) -> Result<Self, StoreError> {
         let store = match Backend::of(url) {
             Backend::Postgres => {
-                let opts = PgConnectOptions::from_str(url).map_err(backend)?.application_name("steward");
+                let opts = PgConnectOptions::from_str(url)
+                    .map_err(backend)?
+                    .application_name("steward");
                 let pg = PgPoolOptions::new()
                     .max_connections(pool.max_connections)
                     .acquire_timeout(pool.acquire_timeout)
                     .connect_with(opts)
                     .await
                     .map_err(backend)?;
-                Self { db: Db::Postgres(pg) }
+                Self {
+                    db: Db::Postgres(pg),
+                }
             }
             Backend::Sqlite => {
                 let opts = SqliteConnectOptions::from_str(url)
@@ -112,9 +119,14 @@ impl SqlStore {
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(5));
-                if let Some(dir) = opts.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
+                if let Some(dir) = opts
+                    .get_filename()
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        StoreError::Backend(format!("cannot create {}: {e}", dir.display()))
+                    })?;
                 }
                 let write = SqlitePoolOptions::new()
                     .max_connections(1)
@@ -128,7 +140,9 @@ impl SqlStore {
                     .connect_with(opts.read_only(true))
                     .await
                     .map_err(backend)?;
-                Self { db: Db::Sqlite { read, write } }
+                Self {
+                    db: Db::Sqlite { read, write },
+                }
             }
         };
         store.migrate().await?;
@@ -166,15 +180,15 @@ impl SqlStore {
 
 /// Maps a driver error, recognising unique violations on the columns the domain cares about.
 pub(crate) fn backend(e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(db) = &e {
-        if db.is_unique_violation() {
-            let what = format!("{} {}", db.message(), db.constraint().unwrap_or_default());
-            if what.contains("email_key") {
-                return StoreError::EmailTaken;
-            }
-            if what.contains("username") {
-                return StoreError::UsernameTaken;
-            }
+    if let sqlx::Error::Database(db) = &e
+        && db.is_unique_violation()
+    {
+        let what = format!("{} {}", db.message(), db.constraint().unwrap_or_default());
+        if what.contains("email_key") {
+            return StoreError::EmailTaken;
+        }
+        if what.contains("username") {
+            return StoreError::UsernameTaken;
         }
     }
     StoreError::Backend(e.to_string())

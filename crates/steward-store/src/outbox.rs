@@ -42,7 +42,12 @@ impl OutboxStore for SqlStore {
         })
     }
 
-    async fn claim_mail(&self, now: OffsetDateTime, lease: time::Duration, limit: i64) -> StoreResult<Vec<QueuedMail>> {
+    async fn claim_mail(
+        &self,
+        now: OffsetDateTime,
+        lease: time::Duration,
+        limit: i64,
+    ) -> StoreResult<Vec<QueuedMail>> {
         // Same statement on both; PostgreSQL adds row locks that skip rows another node holds.
         const SQLITE: &str = "UPDATE mail_outbox SET locked_until = $1, attempts = attempts + 1
              WHERE id IN (SELECT id FROM mail_outbox
@@ -84,7 +89,12 @@ impl OutboxStore for SqlStore {
         })
     }
 
-    async fn mail_failed(&self, id: Uuid, retry_at: OffsetDateTime, error: &str) -> StoreResult<()> {
+    async fn mail_failed(
+        &self,
+        id: Uuid,
+        retry_at: OffsetDateTime,
+        error: &str,
+    ) -> StoreResult<()> {
         let error: String = error.chars().take(MAX_ERROR).collect();
         on_db!(self, write, |pool| {
             sqlx::query("UPDATE mail_outbox SET next_attempt_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3")

@@ -9,7 +9,12 @@ use crate::{SqlStore, Ts, backend};
 
 #[async_trait]
 impl SecurityStore for SqlStore {
-    async fn use_challenge(&self, id: &[u8; 32], expires_at: OffsetDateTime, now: OffsetDateTime) -> StoreResult<bool> {
+    async fn use_challenge(
+        &self,
+        id: &[u8; 32],
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
         on_db!(self, write, |pool| {
             // Expired entries can never be replayed (the expiry is signed), so drop them as we go.
             sqlx::query("DELETE FROM used_challenges WHERE expires_at <= $1")
@@ -47,7 +52,11 @@ impl SecurityStore for SqlStore {
 
     async fn ping(&self) -> StoreResult<()> {
         on_db!(self, read, |pool| {
-            sqlx::query("SELECT 1").execute(pool).await.map(|_| ()).map_err(backend)
+            sqlx::query("SELECT 1")
+                .execute(pool)
+                .await
+                .map(|_| ())
+                .map_err(backend)
         })
     }
 }

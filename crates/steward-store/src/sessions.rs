@@ -36,7 +36,11 @@ impl SessionStore for SqlStore {
         })
     }
 
-    async fn session_by_token(&self, hash: &SecretHash, now: OffsetDateTime) -> StoreResult<Option<(Session, Account)>> {
+    async fn session_by_token(
+        &self,
+        hash: &SecretHash,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<(Session, Account)>> {
         on_db!(self, read, |pool| {
             let row = sqlx::query(
                 "SELECT s.id AS session_id, s.token_hash, s.created_at AS session_created_at, s.last_seen_at,
@@ -56,7 +60,11 @@ impl SessionStore for SqlStore {
                 let session = Session {
                     id: r.try_get("session_id")?,
                     account_id: account.id,
-                    token_hash: SecretHash(token.try_into().map_err(|_| sqlx::Error::Decode("token hash length".into()))?),
+                    token_hash: SecretHash(
+                        token
+                            .try_into()
+                            .map_err(|_| sqlx::Error::Decode("token hash length".into()))?,
+                    ),
                     created_at: r.try_get::<Ts, _>("session_created_at")?.0,
                     last_seen_at: r.try_get::<Ts, _>("last_seen_at")?.0,
                     expires_at: r.try_get::<Ts, _>("expires_at")?.0,
@@ -82,7 +90,11 @@ impl SessionStore for SqlStore {
         })
     }
 
-    async fn delete_sessions_except(&self, account_id: Uuid, keep: Option<Uuid>) -> StoreResult<u64> {
+    async fn delete_sessions_except(
+        &self,
+        account_id: Uuid,
+        keep: Option<Uuid>,
+    ) -> StoreResult<u64> {
         on_db!(self, write, |pool| {
             sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND ($2 IS NULL OR id <> $2)")
                 .bind(account_id)

@@ -13,7 +13,9 @@ pub fn test_pg_url() -> Option<String> {
         _ if std::env::var_os("CI").is_some() => {
             #[allow(clippy::panic)]
             {
-                panic!("STEWARD_TEST_PG must be set when CI is set: the PostgreSQL tests may not be skipped");
+                panic!(
+                    "STEWARD_TEST_PG must be set when CI is set: the PostgreSQL tests may not be skipped"
+                );
             }
         }
         _ => {
@@ -27,7 +29,9 @@ pub fn test_pg_url() -> Option<String> {
 pub async fn fresh_pg_database(server_url: &str) -> Result<String, sqlx::Error> {
     let mut conn = PgConnection::connect(server_url).await?;
     let name = format!("steward_test_{}", Uuid::now_v7().simple());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await?;
     conn.close().await?;
     let mut url = url_without_path(server_url);
     url.push('/');

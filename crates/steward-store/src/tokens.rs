@@ -13,16 +13,23 @@ use crate::{SqlStore, Ts, backend};
 
 #[async_trait]
 impl TokenStore for SqlStore {
-    async fn issue_token(&self, t: &EmailToken, mail: &OutgoingMail, now: OffsetDateTime) -> StoreResult<()> {
+    async fn issue_token(
+        &self,
+        t: &EmailToken,
+        mail: &OutgoingMail,
+        now: OffsetDateTime,
+    ) -> StoreResult<()> {
         on_db!(self, write, |pool| {
             let mut tx = pool.begin().await.map_err(backend)?;
             // A newer link voids every older unused one of the same kind.
-            sqlx::query("DELETE FROM email_tokens WHERE account_id = $1 AND kind = $2 AND used_at IS NULL")
-                .bind(t.account_id)
-                .bind(t.kind.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
+            sqlx::query(
+                "DELETE FROM email_tokens WHERE account_id = $1 AND kind = $2 AND used_at IS NULL",
+            )
+            .bind(t.account_id)
+            .bind(t.kind.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
             sqlx::query(
                 "INSERT INTO email_tokens (id, account_id, kind, token_hash, email_key, created_at, expires_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -42,7 +49,12 @@ impl TokenStore for SqlStore {
         })
     }
 
-    async fn peek_token(&self, kind: TokenKind, hash: &SecretHash, now: OffsetDateTime) -> StoreResult<Option<Uuid>> {
+    async fn peek_token(
+        &self,
+        kind: TokenKind,
+        hash: &SecretHash,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<Uuid>> {
         on_db!(self, read, |pool| {
             let row = sqlx::query(
                 "SELECT account_id FROM email_tokens
@@ -54,11 +66,17 @@ impl TokenStore for SqlStore {
             .fetch_optional(pool)
             .await
             .map_err(backend)?;
-            row.map(|r| r.try_get::<Uuid, _>("account_id")).transpose().map_err(backend)
+            row.map(|r| r.try_get::<Uuid, _>("account_id"))
+                .transpose()
+                .map_err(backend)
         })
     }
 
-    async fn confirm_email(&self, hash: &SecretHash, now: OffsetDateTime) -> StoreResult<Option<Uuid>> {
+    async fn confirm_email(
+        &self,
+        hash: &SecretHash,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<Uuid>> {
         on_db!(self, write, |pool| {
             let mut tx = pool.begin().await.map_err(backend)?;
             let used = sqlx::query(

@@ -24,7 +24,9 @@ fn micros(t: OffsetDateTime) -> i64 {
 }
 
 fn from_micros(us: i64) -> Result<OffsetDateTime, BoxDynError> {
-    Ok(OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1_000)?)
+    Ok(OffsetDateTime::from_unix_timestamp_nanos(
+        i128::from(us) * 1_000,
+    )?)
 }
 
 impl Type<Sqlite> for Ts {

@@ -8,8 +8,8 @@ use steward_core::account::Account;
 use steward_core::error::StoreError;
 use steward_core::mail::OutgoingMail;
 use steward_core::ports::{
-    AccountStore, ConsentRecord, EmailToken, NewAccount, OutboxStore, SecurityStore, SessionStore, Store, TokenKind,
-    TokenStore,
+    AccountStore, ConsentRecord, EmailToken, NewAccount, OutboxStore, SecurityStore, SessionStore,
+    Store, TokenKind, TokenStore,
 };
 use steward_core::secret::NewSecret;
 use steward_core::session::Session;
@@ -24,14 +24,21 @@ struct Db {
 
 async fn sqlite() -> Db {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqlStore::connect(&testing::sqlite_url(dir.path()), &PoolConfig::default()).await.unwrap();
-    Db { store, _dir: Some(dir) }
+    let store = SqlStore::connect(&testing::sqlite_url(dir.path()), &PoolConfig::default())
+        .await
+        .unwrap();
+    Db {
+        store,
+        _dir: Some(dir),
+    }
 }
 
 async fn postgres() -> Option<Db> {
     let server = testing::test_pg_url()?;
     let url = testing::fresh_pg_database(&server).await.unwrap();
-    let store = SqlStore::connect(&url, &PoolConfig::default()).await.unwrap();
+    let store = SqlStore::connect(&url, &PoolConfig::default())
+        .await
+        .unwrap();
     Some(Db { store, _dir: None })
 }
 
@@ -41,7 +48,13 @@ fn t0() -> OffsetDateTime {
 }
 
 fn mail(to: &str, kind: &str) -> OutgoingMail {
-    OutgoingMail { to: to.into(), subject: "s".into(), text: "t".into(), html: "<p>h</p>".into(), kind: kind.into() }
+    OutgoingMail {
+        to: to.into(),
+        subject: "s".into(),
+        text: "t".into(),
+        html: "<p>h</p>".into(),
+        kind: kind.into(),
+    }
 }
 
 fn new_account(email: &str, username: &str) -> (NewAccount, NewSecret) {
@@ -116,17 +129,38 @@ fn reset_token(account_id: Uuid, email_key: &str, at: OffsetDateTime) -> (EmailT
 async fn account_round_trips_and_uniqueness_ignores_case(s: &SqlStore) {
     let (new, _) = new_account("Ada@example.com", "ada");
     s.create_account(&new).await.unwrap();
-    assert_eq!(s.account_by_email("ada@example.com").await.unwrap().as_ref(), Some(&new.account));
-    assert_eq!(s.account_by_username("ada").await.unwrap().as_ref(), Some(&new.account));
-    assert_eq!(s.account_by_id(new.account.id).await.unwrap().as_ref(), Some(&new.account));
-    assert_eq!(s.account_by_email("nobody@example.com").await.unwrap(), None);
+    assert_eq!(
+        s.account_by_email("ada@example.com")
+            .await
+            .unwrap()
+            .as_ref(),
+        Some(&new.account)
+    );
+    assert_eq!(
+        s.account_by_username("ada").await.unwrap().as_ref(),
+        Some(&new.account)
+    );
+    assert_eq!(
+        s.account_by_id(new.account.id).await.unwrap().as_ref(),
+        Some(&new.account)
+    );
+    assert_eq!(
+        s.account_by_email("nobody@example.com").await.unwrap(),
+        None
+    );
     assert_eq!(s.consents(new.account.id).await.unwrap(), new.consents);
     assert_eq!(s.pending_mail().await.unwrap(), 1);
 
     let (same_email, _) = new_account("ADA@example.com", "other");
-    assert!(matches!(s.create_account(&same_email).await, Err(StoreError::EmailTaken)));
+    assert!(matches!(
+        s.create_account(&same_email).await,
+        Err(StoreError::EmailTaken)
+    ));
     let (same_name, _) = new_account("other@example.com", "ada");
-    assert!(matches!(s.create_account(&same_name).await, Err(StoreError::UsernameTaken)));
+    assert!(matches!(
+        s.create_account(&same_name).await,
+        Err(StoreError::UsernameTaken)
+    ));
     // Nothing of the failed sign-ups remains: no account, no queued mail.
     assert_eq!(s.account_by_email("other@example.com").await.unwrap(), None);
     assert_eq!(s.pending_mail().await.unwrap(), 1);
@@ -157,11 +191,29 @@ async fn email_confirmation_is_single_use_and_expires(s: &SqlStore) {
     let (new, secret) = new_account("bea@example.com", "bea");
     s.create_account(&new).await.unwrap();
     let late = t0() + Duration::hours(24);
-    assert_eq!(s.confirm_email(&secret.hash, late).await.unwrap(), None, "expired at 24 h");
+    assert_eq!(
+        s.confirm_email(&secret.hash, late).await.unwrap(),
+        None,
+        "expired at 24 h"
+    );
     let now = t0() + Duration::hours(1);
-    assert_eq!(s.confirm_email(&secret.hash, now).await.unwrap(), Some(new.account.id));
-    assert_eq!(s.account_by_id(new.account.id).await.unwrap().unwrap().email_verified_at, Some(now));
-    assert_eq!(s.confirm_email(&secret.hash, now).await.unwrap(), None, "single use");
+    assert_eq!(
+        s.confirm_email(&secret.hash, now).await.unwrap(),
+        Some(new.account.id)
+    );
+    assert_eq!(
+        s.account_by_id(new.account.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .email_verified_at,
+        Some(now)
+    );
+    assert_eq!(
+        s.confirm_email(&secret.hash, now).await.unwrap(),
+        None,
+        "single use"
+    );
 }
 
 async fn a_newer_reset_link_voids_older_ones(s: &SqlStore) {
@@ -169,16 +221,42 @@ async fn a_newer_reset_link_voids_older_ones(s: &SqlStore) {
     s.create_account(&new).await.unwrap();
     let id = new.account.id;
     let (old, old_secret) = reset_token(id, "cy@example.com", t0());
-    s.issue_token(&old, &mail("cy@example.com", "reset_password"), t0()).await.unwrap();
+    s.issue_token(&old, &mail("cy@example.com", "reset_password"), t0())
+        .await
+        .unwrap();
     let later = t0() + Duration::minutes(5);
     let (newer, new_secret) = reset_token(id, "cy@example.com", later);
-    s.issue_token(&newer, &mail("cy@example.com", "reset_password"), later).await.unwrap();
+    s.issue_token(&newer, &mail("cy@example.com", "reset_password"), later)
+        .await
+        .unwrap();
 
-    assert_eq!(s.peek_token(TokenKind::ResetPassword, &old_secret.hash, later).await.unwrap(), None);
-    assert_eq!(s.peek_token(TokenKind::ResetPassword, &new_secret.hash, later).await.unwrap(), Some(id));
-    assert_eq!(s.peek_token(TokenKind::VerifyEmail, &new_secret.hash, later).await.unwrap(), None, "kinds do not mix");
     assert_eq!(
-        s.peek_token(TokenKind::ResetPassword, &new_secret.hash, later + Duration::hours(1)).await.unwrap(),
+        s.peek_token(TokenKind::ResetPassword, &old_secret.hash, later)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.peek_token(TokenKind::ResetPassword, &new_secret.hash, later)
+            .await
+            .unwrap(),
+        Some(id)
+    );
+    assert_eq!(
+        s.peek_token(TokenKind::VerifyEmail, &new_secret.hash, later)
+            .await
+            .unwrap(),
+        None,
+        "kinds do not mix"
+    );
+    assert_eq!(
+        s.peek_token(
+            TokenKind::ResetPassword,
+            &new_secret.hash,
+            later + Duration::hours(1)
+        )
+        .await
+        .unwrap(),
         None,
         "expired after an hour"
     );
@@ -193,14 +271,40 @@ async fn completing_a_reset_ends_every_session_once(s: &SqlStore) {
     s.create_session(&s1).await.unwrap();
     s.create_session(&s2).await.unwrap();
     let (tok, secret) = reset_token(id, "di@example.com", t0());
-    s.issue_token(&tok, &mail("di@example.com", "reset_password"), t0()).await.unwrap();
+    s.issue_token(&tok, &mail("di@example.com", "reset_password"), t0())
+        .await
+        .unwrap();
 
     let now = t0() + Duration::minutes(1);
-    assert!(s.complete_reset(&secret.hash, "new-phc", &mail("di@example.com", "password_changed"), now).await.unwrap());
-    assert_eq!(s.account_by_id(id).await.unwrap().unwrap().password_hash, "new-phc");
+    assert!(
+        s.complete_reset(
+            &secret.hash,
+            "new-phc",
+            &mail("di@example.com", "password_changed"),
+            now
+        )
+        .await
+        .unwrap()
+    );
+    assert_eq!(
+        s.account_by_id(id).await.unwrap().unwrap().password_hash,
+        "new-phc"
+    );
     assert!(s.session_by_token(&t1.hash, now).await.unwrap().is_none());
-    assert!(!s.complete_reset(&secret.hash, "again", &mail("di@example.com", "password_changed"), now).await.unwrap());
-    assert_eq!(s.account_by_id(id).await.unwrap().unwrap().password_hash, "new-phc");
+    assert!(
+        !s.complete_reset(
+            &secret.hash,
+            "again",
+            &mail("di@example.com", "password_changed"),
+            now
+        )
+        .await
+        .unwrap()
+    );
+    assert_eq!(
+        s.account_by_id(id).await.unwrap().unwrap().password_hash,
+        "new-phc"
+    );
 }
 
 async fn sessions_expire_and_can_be_ended(s: &SqlStore) {
@@ -212,21 +316,53 @@ async fn sessions_expire_and_can_be_ended(s: &SqlStore) {
     s.create_session(&short).await.unwrap();
     s.create_session(&long).await.unwrap();
 
-    let (got, acct) = s.session_by_token(&short_tok.hash, t0()).await.unwrap().unwrap();
+    let (got, acct) = s
+        .session_by_token(&short_tok.hash, t0())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got, short);
     assert_eq!(acct, new.account);
     let after = t0() + Duration::minutes(30);
-    assert!(s.session_by_token(&short_tok.hash, after).await.unwrap().is_none());
-    assert!(s.session_by_token(&long_tok.hash, after).await.unwrap().is_some());
+    assert!(
+        s.session_by_token(&short_tok.hash, after)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.session_by_token(&long_tok.hash, after)
+            .await
+            .unwrap()
+            .is_some()
+    );
 
-    assert_eq!(s.delete_sessions_except(id, Some(long.id)).await.unwrap(), 1);
-    assert!(s.session_by_token(&long_tok.hash, t0()).await.unwrap().is_some());
+    assert_eq!(
+        s.delete_sessions_except(id, Some(long.id)).await.unwrap(),
+        1
+    );
+    assert!(
+        s.session_by_token(&long_tok.hash, t0())
+            .await
+            .unwrap()
+            .is_some()
+    );
     s.delete_session(long.id).await.unwrap();
-    assert!(s.session_by_token(&long_tok.hash, t0()).await.unwrap().is_none());
+    assert!(
+        s.session_by_token(&long_tok.hash, t0())
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     let (old, _) = session(id, Duration::minutes(1));
     s.create_session(&old).await.unwrap();
-    assert_eq!(s.purge_expired_sessions(t0() + Duration::minutes(2)).await.unwrap(), 1);
+    assert_eq!(
+        s.purge_expired_sessions(t0() + Duration::minutes(2))
+            .await
+            .unwrap(),
+        1
+    );
 }
 
 async fn password_change_keeps_only_the_current_session(s: &SqlStore) {
@@ -237,37 +373,89 @@ async fn password_change_keeps_only_the_current_session(s: &SqlStore) {
     let (other, other_tok) = session(id, Duration::days(1));
     s.create_session(&keep).await.unwrap();
     s.create_session(&other).await.unwrap();
-    s.change_password(id, "changed", Some(keep.id), &mail("fay@example.com", "password_changed"), t0()).await.unwrap();
-    assert!(s.session_by_token(&keep_tok.hash, t0()).await.unwrap().is_some());
-    assert!(s.session_by_token(&other_tok.hash, t0()).await.unwrap().is_none());
-    assert_eq!(s.account_by_id(id).await.unwrap().unwrap().password_hash, "changed");
+    s.change_password(
+        id,
+        "changed",
+        Some(keep.id),
+        &mail("fay@example.com", "password_changed"),
+        t0(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        s.session_by_token(&keep_tok.hash, t0())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        s.session_by_token(&other_tok.hash, t0())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        s.account_by_id(id).await.unwrap().unwrap().password_hash,
+        "changed"
+    );
 }
 
 async fn outbox_leases_retries_and_deletes_sent_mail(s: &SqlStore) {
-    s.enqueue_mail(&mail("a@example.com", "k"), t0()).await.unwrap();
-    s.enqueue_mail(&mail("b@example.com", "k"), t0()).await.unwrap();
+    s.enqueue_mail(&mail("a@example.com", "k"), t0())
+        .await
+        .unwrap();
+    s.enqueue_mail(&mail("b@example.com", "k"), t0())
+        .await
+        .unwrap();
     let claimed = s.claim_mail(t0(), Duration::minutes(1), 10).await.unwrap();
     assert_eq!(claimed.len(), 2);
     assert!(claimed.iter().all(|m| m.attempts == 1));
-    assert!(s.claim_mail(t0(), Duration::minutes(1), 10).await.unwrap().is_empty(), "leased");
+    assert!(
+        s.claim_mail(t0(), Duration::minutes(1), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "leased"
+    );
 
     s.mail_sent(claimed[0].id).await.unwrap();
-    s.mail_failed(claimed[1].id, t0() + Duration::seconds(30), "smtp down").await.unwrap();
-    assert!(s.claim_mail(t0() + Duration::seconds(29), Duration::minutes(1), 10).await.unwrap().is_empty());
-    let retry = s.claim_mail(t0() + Duration::seconds(30), Duration::minutes(1), 10).await.unwrap();
+    s.mail_failed(claimed[1].id, t0() + Duration::seconds(30), "smtp down")
+        .await
+        .unwrap();
+    assert!(
+        s.claim_mail(t0() + Duration::seconds(29), Duration::minutes(1), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let retry = s
+        .claim_mail(t0() + Duration::seconds(30), Duration::minutes(1), 10)
+        .await
+        .unwrap();
     assert_eq!(retry.len(), 1);
     assert_eq!(retry[0].attempts, 2);
     assert_eq!(retry[0].mail, claimed[1].mail);
     // An expired lease (a node died mid-send) makes the mail claimable again.
-    let again = s.claim_mail(t0() + Duration::seconds(91), Duration::minutes(1), 10).await.unwrap();
+    let again = s
+        .claim_mail(t0() + Duration::seconds(91), Duration::minutes(1), 10)
+        .await
+        .unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(s.pending_mail().await.unwrap(), 1);
 }
 
 async fn challenges_are_used_once_and_secrets_are_stable(s: &SqlStore) {
     let id = [7u8; 32];
-    assert!(s.use_challenge(&id, t0() + Duration::minutes(10), t0()).await.unwrap());
-    assert!(!s.use_challenge(&id, t0() + Duration::minutes(10), t0()).await.unwrap());
+    assert!(
+        s.use_challenge(&id, t0() + Duration::minutes(10), t0())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.use_challenge(&id, t0() + Duration::minutes(10), t0())
+            .await
+            .unwrap()
+    );
     let first = s.server_secret("k", vec![1, 2, 3]).await.unwrap();
     let second = s.server_secret("k", vec![9, 9, 9]).await.unwrap();
     assert_eq!(first, vec![1, 2, 3]);
@@ -324,10 +512,17 @@ async fn reopening_a_database_keeps_its_data() {
     let url = testing::sqlite_url(dir.path());
     let (new, _) = new_account("gil@example.com", "gil");
     {
-        let s = SqlStore::connect(&url, &PoolConfig::default()).await.unwrap();
+        let s = SqlStore::connect(&url, &PoolConfig::default())
+            .await
+            .unwrap();
         s.create_account(&new).await.unwrap();
         s.close().await;
     }
-    let s = SqlStore::connect(&url, &PoolConfig::default()).await.unwrap();
-    assert_eq!(s.account_by_id(new.account.id).await.unwrap(), Some(new.account));
+    let s = SqlStore::connect(&url, &PoolConfig::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        s.account_by_id(new.account.id).await.unwrap(),
+        Some(new.account)
+    );
 }

@@ -21,7 +21,10 @@ impl std::fmt::Debug for Browser {
 }
 
 fn find(candidates: &[&str]) -> Option<String> {
-    candidates.iter().find(|p| std::path::Path::new(p).exists()).map(|p| (*p).to_owned())
+    candidates
+        .iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .map(|p| (*p).to_owned())
 }
 
 impl Browser {
@@ -30,7 +33,9 @@ impl Browser {
         let driver_bin = std::env::var("CHROMEDRIVER")
             .ok()
             .or_else(|| find(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]))
-            .ok_or_else(|| anyhow::anyhow!("chromedriver not found (install Debian's chromium-driver)"))?;
+            .ok_or_else(|| {
+                anyhow::anyhow!("chromedriver not found (install Debian's chromium-driver)")
+            })?;
         let chrome_bin = std::env::var("CHROMIUM")
             .ok()
             .or_else(|| find(&["/usr/bin/chromium", "/usr/bin/chromium-browser"]))
@@ -63,7 +68,13 @@ impl Browser {
         let mut last_err = None;
         for _ in 0..50 {
             match WebDriver::new(&url, caps.clone()).await {
-                Ok(driver) => return Ok(Self { driver, driver_process, _profile: profile }),
+                Ok(driver) => {
+                    return Ok(Self {
+                        driver,
+                        driver_process,
+                        _profile: profile,
+                    });
+                }
                 Err(e) => {
                     last_err = Some(e);
                     tokio::time::sleep(Duration::from_millis(100)).await;

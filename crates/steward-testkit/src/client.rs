@@ -38,7 +38,11 @@ impl Answer {
 
     /// Every `Set-Cookie` header.
     pub fn set_cookies(&self) -> Vec<String> {
-        self.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok().map(str::to_owned)).collect()
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect()
     }
 }
 
@@ -49,11 +53,19 @@ impl ApiClient {
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        Ok(Self { base: base.to_owned(), http })
+        Ok(Self {
+            base: base.to_owned(),
+            http,
+        })
     }
 
     /// Sends a request with an optional JSON body.
-    pub async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> anyhow::Result<Answer> {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<Answer> {
         let mut req = self.http.request(method, format!("{}{}", self.base, path));
         if let Some(b) = body {
             req = req.json(b);
@@ -62,7 +74,13 @@ impl ApiClient {
     }
 
     /// Sends a raw body with a content type.
-    pub async fn send_raw(&self, method: Method, path: &str, content_type: &str, body: Vec<u8>) -> anyhow::Result<Answer> {
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> anyhow::Result<Answer> {
         let req = self
             .http
             .request(method, format!("{}{}", self.base, path))
@@ -106,12 +124,19 @@ impl ApiClient {
         let headers = res.headers().clone();
         let text = res.text().await?;
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Ok(Answer { status, headers, json, text })
+        Ok(Answer {
+            status,
+            headers,
+            json,
+            text,
+        })
     }
 
     /// Solves a fresh proof-of-work challenge, as the browser script would.
     pub async fn altcha(&self) -> anyhow::Result<String> {
-        let c: steward_proto::Challenge = serde_json::from_value(self.get("/api/v1/challenge").await?.json)?;
-        steward_core::challenge::solve(&c).ok_or_else(|| anyhow::anyhow!("challenge has no solution"))
+        let c: steward_proto::Challenge =
+            serde_json::from_value(self.get("/api/v1/challenge").await?.json)?;
+        steward_core::challenge::solve(&c)
+            .ok_or_else(|| anyhow::anyhow!("challenge has no solution"))
     }
 }

@@ -46,15 +46,20 @@ pub struct TestServer {
     _dir: tempfile::TempDir,
 }
 
+/// A change to the configuration, applied before start.
+type Tweak = Box<dyn FnOnce(&mut Config) + Send>;
+
 /// Adjusts a test server's configuration before it starts.
 pub struct TestServerBuilder {
     backend: TestBackend,
-    tweak: Vec<Box<dyn FnOnce(&mut Config) + Send>>,
+    tweak: Vec<Tweak>,
 }
 
 impl std::fmt::Debug for TestServerBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestServerBuilder").field("backend", &self.backend).finish_non_exhaustive()
+        f.debug_struct("TestServerBuilder")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
     }
 }
 
@@ -76,9 +81,7 @@ impl TestServerBuilder {
         steward_server::app::rustls_provider();
         let dir = tempfile::tempdir()?;
         let smtp = SmtpSink::start()?;
-        let mut cfg = Config::default();
-        cfg.listen = "127.0.0.1:0".parse()?;
-        cfg.data_dir = dir.path().to_path_buf();
+        let mut cfg = Config { listen: "127.0.0.1:0".parse()?, data_dir: dir.path().to_path_buf(), ..Config::default() };
         cfg.mail.smtp_url = Some(smtp.url());
         cfg.mail.poll_interval_ms = 50;
         // Tests solve challenges in-process; keep the work small but real.
@@ -86,7 +89,8 @@ impl TestServerBuilder {
         cfg.database_url = Some(match self.backend {
             TestBackend::Sqlite => testing::sqlite_url(dir.path()),
             TestBackend::Postgres => {
-                let server = testing::test_pg_url().ok_or_else(|| anyhow::anyhow!("STEWARD_TEST_PG is not set"))?;
+                let server = testing::test_pg_url()
+                    .ok_or_else(|| anyhow::anyhow!("STEWARD_TEST_PG is not set"))?;
                 testing::fresh_pg_database(&server).await?
             }
         });
@@ -106,14 +110,24 @@ impl TestServerBuilder {
         let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
         let running = start(cfg.clone(), clock.clone()).await?;
         let base = format!("http://{}", running.addr);
-        Ok(TestServer { base, running, smtp, clock, config: cfg, _dir: dir })
+        Ok(TestServer {
+            base,
+            running,
+            smtp,
+            clock,
+            config: cfg,
+            _dir: dir,
+        })
     }
 }
 
 impl TestServer {
     /// A builder for a server on the backend chosen by the environment.
     pub fn builder() -> TestServerBuilder {
-        TestServerBuilder { backend: TestBackend::from_env(), tweak: Vec::new() }
+        TestServerBuilder {
+            backend: TestBackend::from_env(),
+            tweak: Vec::new(),
+        }
     }
 
     /// A server with the default test configuration.

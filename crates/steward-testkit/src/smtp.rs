@@ -37,7 +37,9 @@ impl Received {
     pub fn token(&self, prefix: &str) -> Option<String> {
         let link = self.link(prefix)?;
         let url = url::Url::parse(&link).ok()?;
-        url.query_pairs().find(|(k, _)| k == "token").map(|(_, v)| v.into_owned())
+        url.query_pairs()
+            .find(|(k, _)| k == "token")
+            .map(|(_, v)| v.into_owned())
     }
 }
 
@@ -65,7 +67,11 @@ impl Handler for Sink {
             .fail_next
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok();
-        if failing { response::INTERNAL_ERROR } else { response::OK }
+        if failing {
+            response::INTERNAL_ERROR
+        } else {
+            response::OK
+        }
     }
 
     fn data_start(&mut self, _domain: &str, from: &str, _is8bit: bool, to: &[String]) -> Response {
@@ -91,8 +97,19 @@ impl Handler for Sink {
             ),
             None => Default::default(),
         };
-        let msg = Received { to: self.to.clone(), from: self.from.clone(), subject, text, html, raw };
-        self.inbox.messages.lock().unwrap_or_else(|p| p.into_inner()).push(msg);
+        let msg = Received {
+            to: self.to.clone(),
+            from: self.from.clone(),
+            subject,
+            text,
+            html,
+            raw,
+        };
+        self.inbox
+            .messages
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(msg);
         response::OK
     }
 
@@ -121,14 +138,24 @@ impl SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
         let inbox = Arc::new(Inbox::default());
-        let handler = Sink { inbox: inbox.clone(), from: String::new(), to: Vec::new(), data: Vec::new() };
+        let handler = Sink {
+            inbox: inbox.clone(),
+            from: String::new(),
+            to: Vec::new(),
+            data: Vec::new(),
+        };
         let mut server = Server::new(handler);
-        server.with_name("smtp-sink.test").with_num_threads(2).with_tcp_listener(listener);
-        std::thread::Builder::new().name("smtp-sink".into()).spawn(move || {
-            if let Err(e) = server.serve() {
-                eprintln!("smtp sink stopped: {e}");
-            }
-        })?;
+        server
+            .with_name("smtp-sink.test")
+            .with_num_threads(2)
+            .with_tcp_listener(listener);
+        std::thread::Builder::new()
+            .name("smtp-sink".into())
+            .spawn(move || {
+                if let Err(e) = server.serve() {
+                    eprintln!("smtp sink stopped: {e}");
+                }
+            })?;
         Ok(Self { addr, inbox })
     }
 
@@ -161,15 +188,27 @@ impl SmtpSink {
     }
 
     /// Waits (up to 15 s) for the `nth` (0-based) message to `to` whose subject contains `subject`.
-    pub async fn wait_for_nth(&self, to: &str, subject: &str, nth: usize) -> anyhow::Result<Received> {
+    pub async fn wait_for_nth(
+        &self,
+        to: &str,
+        subject: &str,
+        nth: usize,
+    ) -> anyhow::Result<Received> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
         loop {
-            let found: Vec<Received> = self.messages_to(to).into_iter().filter(|m| m.subject.contains(subject)).collect();
+            let found: Vec<Received> = self
+                .messages_to(to)
+                .into_iter()
+                .filter(|m| m.subject.contains(subject))
+                .collect();
             if let Some(m) = found.get(nth) {
                 return Ok(m.clone());
             }
             if tokio::time::Instant::now() > deadline {
-                anyhow::bail!("no message #{nth} to {to} with subject containing {subject:?}; got {:?}", self.subjects_to(to));
+                anyhow::bail!(
+                    "no message #{nth} to {to} with subject containing {subject:?}; got {:?}",
+                    self.subjects_to(to)
+                );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -181,6 +220,9 @@ impl SmtpSink {
     }
 
     fn subjects_to(&self, to: &str) -> Vec<String> {
-        self.messages_to(to).into_iter().map(|m| m.subject).collect()
+        self.messages_to(to)
+            .into_iter()
+            .map(|m| m.subject)
+            .collect()
     }
 }

@@ -31,9 +31,9 @@ impl Email {
             && !local.starts_with('.')
             && !local.ends_with('.')
             && !local.contains("..")
-            && local.chars().all(|c| {
-                c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c)
-            });
+            && local
+                .chars()
+                .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
         let domain = domain.to_lowercase();
         let domain_ok = domain.len() <= 253
             && domain.contains('.')
@@ -88,9 +88,19 @@ mod tests {
     #[test]
     fn refuses_malformed_addresses() {
         for bad in [
-            "", "plain", "@example.com", "a@", "a@example", "a@@example.com", "a b@example.com",
-            ".a@example.com", "a..b@example.com", "a@-example.com", "a@example..com",
-            "<script>@example.com", "a@exa_mple.com",
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@example",
+            "a@@example.com",
+            "a b@example.com",
+            ".a@example.com",
+            "a..b@example.com",
+            "a@-example.com",
+            "a@example..com",
+            "<script>@example.com",
+            "a@exa_mple.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }

@@ -34,8 +34,13 @@ pub enum Verified {
 impl Passwords {
     /// Builds the hasher and the dummy hash used for unknown accounts.
     pub fn new(cfg: &CoreConfig) -> CoreResult<Self> {
-        let params = Params::new(cfg.argon2_memory_kib, cfg.argon2_iterations, cfg.argon2_parallelism, None)
-            .map_err(|e| CoreError::Internal(format!("argon2 parameters: {e}")))?;
+        let params = Params::new(
+            cfg.argon2_memory_kib,
+            cfg.argon2_iterations,
+            cfg.argon2_parallelism,
+            None,
+        )
+        .map_err(|e| CoreError::Internal(format!("argon2 parameters: {e}")))?;
         let dummy = hash_with(&params, b"steward-dummy-password-for-timing")?;
         Ok(Self {
             params,
@@ -70,15 +75,24 @@ impl Passwords {
                     return Verified::No;
                 }
                 let current = Params::try_from(&parsed).is_ok_and(|p| {
-                    p.m_cost() == params.m_cost() && p.t_cost() == params.t_cost() && p.p_cost() == params.p_cost()
+                    p.m_cost() == params.m_cost()
+                        && p.t_cost() == params.t_cost()
+                        && p.p_cost() == params.p_cost()
                 }) && parsed.algorithm.as_str() == "argon2id";
-                if current { Verified::Yes } else { Verified::YesRehash }
+                if current {
+                    Verified::Yes
+                } else {
+                    Verified::YesRehash
+                }
             })
             .await?;
         Ok(if real { outcome } else { Verified::No })
     }
 
-    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> CoreResult<T> {
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> CoreResult<T> {
         let _permit = self
             .permits
             .acquire()
@@ -102,7 +116,11 @@ mod tests {
     use super::*;
 
     fn cheap() -> CoreConfig {
-        CoreConfig { argon2_memory_kib: 64, argon2_iterations: 1, ..CoreConfig::default() }
+        CoreConfig {
+            argon2_memory_kib: 64,
+            argon2_iterations: 1,
+            ..CoreConfig::default()
+        }
     }
 
     #[tokio::test]
@@ -110,23 +128,51 @@ mod tests {
         let p = Passwords::new(&cheap()).unwrap();
         let phc = p.hash("correct horse").await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
-        assert_eq!(p.verify("correct horse", Some(&phc)).await.unwrap(), Verified::Yes);
-        assert_eq!(p.verify("wrong horse", Some(&phc)).await.unwrap(), Verified::No);
+        assert_eq!(
+            p.verify("correct horse", Some(&phc)).await.unwrap(),
+            Verified::Yes
+        );
+        assert_eq!(
+            p.verify("wrong horse", Some(&phc)).await.unwrap(),
+            Verified::No
+        );
 
-        let stronger = Passwords::new(&CoreConfig { argon2_memory_kib: 128, ..cheap() }).unwrap();
-        assert_eq!(stronger.verify("correct horse", Some(&phc)).await.unwrap(), Verified::YesRehash);
+        let stronger = Passwords::new(&CoreConfig {
+            argon2_memory_kib: 128,
+            ..cheap()
+        })
+        .unwrap();
+        assert_eq!(
+            stronger.verify("correct horse", Some(&phc)).await.unwrap(),
+            Verified::YesRehash
+        );
     }
 
     #[tokio::test]
     async fn unknown_accounts_and_garbage_hashes_never_verify() {
         let p = Passwords::new(&cheap()).unwrap();
-        assert_eq!(p.verify("steward-dummy-password-for-timing", None).await.unwrap(), Verified::No);
-        assert_eq!(p.verify("x", Some("not a phc string")).await.unwrap(), Verified::No);
+        assert_eq!(
+            p.verify("steward-dummy-password-for-timing", None)
+                .await
+                .unwrap(),
+            Verified::No
+        );
+        assert_eq!(
+            p.verify("x", Some("not a phc string")).await.unwrap(),
+            Verified::No
+        );
     }
 
     #[test]
     fn default_parameters_are_owasp() {
         let c = CoreConfig::default();
-        assert_eq!((c.argon2_memory_kib, c.argon2_iterations, c.argon2_parallelism), (19_456, 2, 1));
+        assert_eq!(
+            (
+                c.argon2_memory_kib,
+                c.argon2_iterations,
+                c.argon2_parallelism
+            ),
+            (19_456, 2, 1)
+        );
     }
 }

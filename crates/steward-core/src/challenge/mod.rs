@@ -34,7 +34,9 @@ pub struct Altcha {
 
 impl std::fmt::Debug for Altcha {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Altcha").field("max_number", &self.max_number).finish_non_exhaustive()
+        f.debug_struct("Altcha")
+            .field("max_number", &self.max_number)
+            .finish_non_exhaustive()
     }
 }
 
@@ -51,7 +53,11 @@ impl Altcha {
     /// A checker with the given HMAC key, difficulty and lifetime.
     pub fn new(key: Vec<u8>, max_number: u64, ttl: std::time::Duration) -> Self {
         let ttl = time::Duration::try_from(ttl).unwrap_or(time::Duration::minutes(10));
-        Self { key, max_number: max_number.max(1), ttl }
+        Self {
+            key,
+            max_number: max_number.max(1),
+            ttl,
+        }
     }
 
     /// A fresh challenge expiring `ttl` after `now`.
@@ -64,7 +70,13 @@ impl Altcha {
         let number = rng.random_range(0..=self.max_number);
         let challenge = work(&salt, number);
         let signature = self.sign(&challenge);
-        Challenge { algorithm: ALGORITHM.into(), challenge, maxnumber: self.max_number, salt, signature }
+        Challenge {
+            algorithm: ALGORITHM.into(),
+            challenge,
+            maxnumber: self.max_number,
+            salt,
+            signature,
+        }
     }
 
     /// Checks a base64 JSON solution. Replay protection is the caller's next step.
@@ -76,7 +88,9 @@ impl Altcha {
         if payload.len() > MAX_PAYLOAD_LEN {
             return Err(fail("malformed"));
         }
-        let bytes = STANDARD.decode(payload.trim()).map_err(|_| fail("malformed"))?;
+        let bytes = STANDARD
+            .decode(payload.trim())
+            .map_err(|_| fail("malformed"))?;
         let s: ChallengeSolution = serde_json::from_slice(&bytes).map_err(|_| fail("malformed"))?;
         if s.algorithm != ALGORITHM {
             return Err(fail("unsupported algorithm"));
@@ -98,7 +112,10 @@ impl Altcha {
         if s.number > self.max_number.saturating_mul(2) || work(&s.salt, s.number) != s.challenge {
             return Err(fail("wrong answer"));
         }
-        Ok(SolvedChallenge { id: Sha256::digest(s.signature.as_bytes()).into(), expires_at: expires })
+        Ok(SolvedChallenge {
+            id: Sha256::digest(s.signature.as_bytes()).into(),
+            expires_at: expires,
+        })
     }
 
     fn sign(&self, challenge: &str) -> String {
@@ -119,16 +136,18 @@ fn work(salt: &str, number: u64) -> String {
 
 /// Solves a challenge by brute force, as a browser would. For tests, tools and benchmarks.
 pub fn solve(c: &Challenge) -> Option<String> {
-    (0..=c.maxnumber).find(|n| work(&c.salt, *n) == c.challenge).map(|number| {
-        let s = ChallengeSolution {
-            algorithm: c.algorithm.clone(),
-            challenge: c.challenge.clone(),
-            number,
-            salt: c.salt.clone(),
-            signature: c.signature.clone(),
-        };
-        STANDARD.encode(serde_json::to_vec(&s).unwrap_or_default())
-    })
+    (0..=c.maxnumber)
+        .find(|n| work(&c.salt, *n) == c.challenge)
+        .map(|number| {
+            let s = ChallengeSolution {
+                algorithm: c.algorithm.clone(),
+                challenge: c.challenge.clone(),
+                number,
+                salt: c.salt.clone(),
+                signature: c.signature.clone(),
+            };
+            STANDARD.encode(serde_json::to_vec(&s).unwrap_or_default())
+        })
 }
 
 #[cfg(test)]
@@ -136,7 +155,11 @@ mod tests {
     use super::*;
 
     fn altcha() -> Altcha {
-        Altcha::new(b"test-key".to_vec(), 500, std::time::Duration::from_secs(600))
+        Altcha::new(
+            b"test-key".to_vec(),
+            500,
+            std::time::Duration::from_secs(600),
+        )
     }
 
     fn now() -> OffsetDateTime {
@@ -148,9 +171,14 @@ mod tests {
         let a = altcha();
         let c = a.issue(now());
         let payload = solve(&c).unwrap();
-        let ok = a.verify(&payload, now() + time::Duration::minutes(9)).unwrap();
+        let ok = a
+            .verify(&payload, now() + time::Duration::minutes(9))
+            .unwrap();
         assert_eq!(ok.expires_at, now() + time::Duration::minutes(10));
-        assert!(matches!(a.verify(&payload, now() + time::Duration::minutes(10)), Err(CoreError::ChallengeFailed("expired"))));
+        assert!(matches!(
+            a.verify(&payload, now() + time::Duration::minutes(10)),
+            Err(CoreError::ChallengeFailed("expired"))
+        ));
     }
 
     #[test]
@@ -161,13 +189,25 @@ mod tests {
             serde_json::from_slice(&STANDARD.decode(solve(&c).unwrap()).unwrap()).unwrap();
         let enc = |s: &ChallengeSolution| STANDARD.encode(serde_json::to_vec(s).unwrap());
 
-        let wrong = ChallengeSolution { number: good.number + 1, ..good.clone() };
-        assert!(matches!(a.verify(&enc(&wrong), now()), Err(CoreError::ChallengeFailed("wrong answer"))));
+        let wrong = ChallengeSolution {
+            number: good.number + 1,
+            ..good.clone()
+        };
+        assert!(matches!(
+            a.verify(&enc(&wrong), now()),
+            Err(CoreError::ChallengeFailed("wrong answer"))
+        ));
 
         let other_key = Altcha::new(b"other".to_vec(), 500, std::time::Duration::from_secs(600));
-        assert!(matches!(other_key.verify(&enc(&good), now()), Err(CoreError::ChallengeFailed("forged"))));
+        assert!(matches!(
+            other_key.verify(&enc(&good), now()),
+            Err(CoreError::ChallengeFailed("forged"))
+        ));
 
-        let later_expiry = ChallengeSolution { salt: format!("{}9", good.salt), ..good.clone() };
+        let later_expiry = ChallengeSolution {
+            salt: format!("{}9", good.salt),
+            ..good.clone()
+        };
         assert!(a.verify(&enc(&later_expiry), now()).is_err());
 
         for garbage in ["", "%%%", "bm90IGpzb24=", &"A".repeat(5000)] {

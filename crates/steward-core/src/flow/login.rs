@@ -44,12 +44,20 @@ impl Steward {
             Some(a) => a.id.to_string(),
             None => normalise_identifier(identifier),
         };
-        let trusted = account.as_ref().is_some_and(|a| trusted_for.contains(&a.id));
+        let trusted = account
+            .as_ref()
+            .is_some_and(|a| trusted_for.contains(&a.id));
         if !trusted {
-            self.signin_failures.check(&throttle_key, self.now()).map_err(CoreError::RateLimited)?;
+            self.signin_failures
+                .check(&throttle_key, self.now())
+                .map_err(CoreError::RateLimited)?;
         }
         // Oversized passwords are refused after the same work as a wrong one.
-        let password = if password.len() > MAX_PASSWORD_BYTES { "" } else { password };
+        let password = if password.len() > MAX_PASSWORD_BYTES {
+            ""
+        } else {
+            password
+        };
         let verdict = self
             .passwords
             .verify(password, account.as_ref().map(|a| a.password_hash.as_str()))
@@ -57,7 +65,8 @@ impl Steward {
         let account = match (verdict, account) {
             (Verified::Yes | Verified::YesRehash, Some(a)) => a,
             _ => {
-                self.signin_failures.record_failure(&throttle_key, self.now());
+                self.signin_failures
+                    .record_failure(&throttle_key, self.now());
                 return Err(CoreError::InvalidCredentials);
             }
         };
@@ -77,11 +86,18 @@ impl Steward {
             expires_at: session_expiry(&self.cfg, now, remember),
             remember,
             ip: client.ip.map(|ip| ip.to_string()),
-            user_agent: client.user_agent.as_deref().map(|ua| truncate(ua, MAX_USER_AGENT)),
+            user_agent: client
+                .user_agent
+                .as_deref()
+                .map(|ua| truncate(ua, MAX_USER_AGENT)),
         };
         self.store.create_session(&session).await?;
         tracing::info!(account = %account.id, session = %session.id, remember, "signed in");
-        Ok(NewSession { token, session, account })
+        Ok(NewSession {
+            token,
+            session,
+            account,
+        })
     }
 
     /// The signed-in capability for a presented cookie value, if the session is live.
@@ -111,7 +127,9 @@ impl Steward {
         Ok(if id.contains('@') {
             self.store.account_by_email(&email_key(id)).await?
         } else {
-            self.store.account_by_username(&id.to_ascii_lowercase()).await?
+            self.store
+                .account_by_username(&id.to_ascii_lowercase())
+                .await?
         })
     }
 }
@@ -119,7 +137,11 @@ impl Steward {
 fn normalise_identifier(identifier: &str) -> String {
     let id = identifier.trim();
     let id: String = id.chars().take(MAX_IDENTIFIER).collect();
-    if id.contains('@') { email_key(&id) } else { id.to_ascii_lowercase() }
+    if id.contains('@') {
+        email_key(&id)
+    } else {
+        id.to_ascii_lowercase()
+    }
 }
 
 fn truncate(s: &str, max: usize) -> String {

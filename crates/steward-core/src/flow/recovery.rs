@@ -62,8 +62,17 @@ impl Steward {
             .peek_token(TokenKind::ResetPassword, &hash, now)
             .await?
             .ok_or(CoreError::InvalidToken)?;
-        let account = self.store.account_by_id(account_id).await?.ok_or(CoreError::InvalidToken)?;
-        check_new_password("new_password", new_password, &account.username, &account.email)?;
+        let account = self
+            .store
+            .account_by_id(account_id)
+            .await?
+            .ok_or(CoreError::InvalidToken)?;
+        check_new_password(
+            "new_password",
+            new_password,
+            &account.username,
+            &account.email,
+        )?;
         let phc = self.passwords.hash(new_password).await?;
         let mail = self.render(&Mail::PasswordChanged {
             to: account.email.clone(),
@@ -73,7 +82,11 @@ impl Steward {
         });
         // The token is used up inside the same transaction, so two concurrent
         // completions cannot both succeed.
-        if !self.store.complete_reset(&hash, &phc, &mail, self.now()).await? {
+        if !self
+            .store
+            .complete_reset(&hash, &phc, &mail, self.now())
+            .await?
+        {
             return Err(CoreError::InvalidToken);
         }
         tracing::info!(account = %account.id, "password reset; all sessions ended");

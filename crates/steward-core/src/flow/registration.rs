@@ -44,7 +44,12 @@ impl Steward {
         if let Some(existing) = self.store.account_by_email(email.key()).await? {
             return self.tell_owner_of_signup_attempt(&existing).await;
         }
-        if self.store.account_by_username(username.as_str()).await?.is_some() {
+        if self
+            .store
+            .account_by_username(username.as_str())
+            .await?
+            .is_some()
+        {
             return Err(CoreError::UsernameTaken);
         }
 
@@ -73,7 +78,13 @@ impl Steward {
             link: self.link(&format!("/verify-email?token={}", secret.plain)),
         });
         let consents = self.signup_consents(account.id, client, now);
-        let new = NewAccount { account: account.clone(), email_key: email.key().to_owned(), consents, verification, mail };
+        let new = NewAccount {
+            account: account.clone(),
+            email_key: email.key().to_owned(),
+            consents,
+            verification,
+            mail,
+        };
         match self.store.create_account(&new).await {
             Ok(()) => {
                 tracing::info!(account = %account.id, "account created");
@@ -91,8 +102,12 @@ impl Steward {
     /// Checks every field and reports all problems at once.
     fn validate_registration(&self, input: &Registration) -> CoreResult<(Email, Username)> {
         let mut fields = FieldErrors::new();
-        let email = Email::parse(&input.email).map_err(|e| merge(&mut fields, e)).ok();
-        let username = Username::parse(&input.username).map_err(|e| merge(&mut fields, e)).ok();
+        let email = Email::parse(&input.email)
+            .map_err(|e| merge(&mut fields, e))
+            .ok();
+        let username = Username::parse(&input.username)
+            .map_err(|e| merge(&mut fields, e))
+            .ok();
         if let Err(e) = check_new_password(
             "password",
             &input.password,
@@ -102,12 +117,18 @@ impl Steward {
             merge(&mut fields, e);
         }
         if !input.accept_terms {
-            fields.insert("accept_terms", "You must agree to the Terms of Use to create an account.".into());
+            fields.insert(
+                "accept_terms",
+                "You must agree to the Terms of Use to create an account.".into(),
+            );
         }
         if !input.confirm_age {
             fields.insert(
                 "confirm_age",
-                format!("You must be {} or older to create an account.", self.cfg.minimum_age),
+                format!(
+                    "You must be {} or older to create an account.",
+                    self.cfg.minimum_age
+                ),
             );
         }
         match (email, username) {
@@ -116,7 +137,12 @@ impl Steward {
         }
     }
 
-    fn signup_consents(&self, account_id: Uuid, client: &ClientInfo, at: OffsetDateTime) -> Vec<ConsentRecord> {
+    fn signup_consents(
+        &self,
+        account_id: Uuid,
+        client: &ClientInfo,
+        at: OffsetDateTime,
+    ) -> Vec<ConsentRecord> {
         let record = |purpose: &str, basis: &str, version: &str| ConsentRecord {
             id: Uuid::now_v7(),
             account_id,
@@ -131,7 +157,11 @@ impl Steward {
         vec![
             record("terms_of_use", "contract", &self.cfg.terms_version),
             record("privacy_policy", "contract", &self.cfg.privacy_version),
-            record("age_confirmation", "legal_obligation", &self.cfg.minimum_age.to_string()),
+            record(
+                "age_confirmation",
+                "legal_obligation",
+                &self.cfg.minimum_age.to_string(),
+            ),
         ]
     }
 

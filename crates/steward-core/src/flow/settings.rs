@@ -9,15 +9,26 @@ use crate::steward::Steward;
 
 impl Steward {
     /// Changes the password: the current one is required, other sessions end, the owner is told.
-    pub async fn change_password(&self, who: &SignedIn, current: &str, new: &str) -> CoreResult<()> {
+    pub async fn change_password(
+        &self,
+        who: &SignedIn,
+        current: &str,
+        new: &str,
+    ) -> CoreResult<()> {
         let account = who.account();
-        let verdict = self.passwords.verify(current, Some(&account.password_hash)).await?;
+        let verdict = self
+            .passwords
+            .verify(current, Some(&account.password_hash))
+            .await?;
         if verdict == Verified::No {
             return Err(CoreError::WrongPassword);
         }
         check_new_password("new_password", new, &account.username, &account.email)?;
         if new == current {
-            return Err(CoreError::field("new_password", "Choose a password different from the current one."));
+            return Err(CoreError::field(
+                "new_password",
+                "Choose a password different from the current one.",
+            ));
         }
         let phc = self.passwords.hash(new).await?;
         let now = self.now();

@@ -2,19 +2,22 @@
 
 use uuid::Uuid;
 
+use crate::account::email::email_key;
 use crate::error::{CoreError, CoreResult};
 use crate::mail::Mail;
 use crate::ports::{EmailToken, TokenKind};
 use crate::secret::{NewSecret, parse_secret};
 use crate::session::SignedIn;
 use crate::steward::Steward;
-use crate::account::email::email_key;
 
 impl Steward {
     /// Confirms the address a verification token was sent to. Single use.
     pub async fn verify_email(&self, token: &str) -> CoreResult<Uuid> {
         let hash = parse_secret(token).ok_or(CoreError::InvalidToken)?;
-        self.store.confirm_email(&hash, self.now()).await?.ok_or(CoreError::InvalidToken)
+        self.store
+            .confirm_email(&hash, self.now())
+            .await?
+            .ok_or(CoreError::InvalidToken)
     }
 
     /// Sends a new confirmation link (voiding older ones). Does nothing if already confirmed.

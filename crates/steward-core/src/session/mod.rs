@@ -65,7 +65,11 @@ impl Channel {
 
 /// When a session started now ends.
 pub fn session_expiry(cfg: &CoreConfig, now: OffsetDateTime, remember: bool) -> OffsetDateTime {
-    now + if remember { cfg.session_remember } else { cfg.session_short }
+    now + if remember {
+        cfg.session_remember
+    } else {
+        cfg.session_short
+    }
 }
 
 /// Longest User-Agent kept.
@@ -103,7 +107,13 @@ mod tests {
     fn keep_me_signed_in_lasts_30_days_otherwise_30_minutes() {
         let cfg = CoreConfig::default();
         let now = OffsetDateTime::UNIX_EPOCH;
-        assert_eq!(session_expiry(&cfg, now, true) - now, time::Duration::days(30));
-        assert_eq!(session_expiry(&cfg, now, false) - now, time::Duration::minutes(30));
+        assert_eq!(
+            session_expiry(&cfg, now, true) - now,
+            time::Duration::days(30)
+        );
+        assert_eq!(
+            session_expiry(&cfg, now, false) - now,
+            time::Duration::minutes(30)
+        );
     }
 }

@@ -22,8 +22,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The answer to every sign-up that passed validation, whether or not the email was new.
-pub const SIGNUP_ACCEPTED: &str =
-    "Check your email: we sent a link to confirm your address. If you already have an account, the email says so.";
+pub const SIGNUP_ACCEPTED: &str = "Check your email: we sent a link to confirm your address. If you already have an account, the email says so.";
 
 /// Creates an account and sends a confirmation email. A taken email gets the same
 /// answer (and its owner an email), so this cannot reveal who has an account.
@@ -46,7 +45,12 @@ pub async fn sign_up(
         altcha: req.altcha,
     };
     st.steward.register(input, &client.api()).await?;
-    Ok((StatusCode::CREATED, Json(Accepted { message: SIGNUP_ACCEPTED.into() })))
+    Ok((
+        StatusCode::CREATED,
+        Json(Accepted {
+            message: SIGNUP_ACCEPTED.into(),
+        }),
+    ))
 }
 
 /// Confirms an email address with the token from the link.
@@ -59,14 +63,24 @@ pub async fn verify_email(
 ) -> ApiResult<Json<Accepted>> {
     st.limits.credential_ip(client.ip())?;
     st.steward.verify_email(&req.token).await?;
-    Ok(Json(Accepted { message: "Your email address is confirmed.".into() }))
+    Ok(Json(Accepted {
+        message: "Your email address is confirmed.".into(),
+    }))
 }
 
 /// Sends a new confirmation link to the signed-in account's address.
 #[utoipa::path(post, path = "/api/v1/accounts/verify-email/resend", tag = "accounts",
     responses((status = 202, body = Accepted), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
-pub async fn resend(State(st): State<AppState>, CurrentUser(who): CurrentUser) -> ApiResult<(StatusCode, Json<Accepted>)> {
+pub async fn resend(
+    State(st): State<AppState>,
+    CurrentUser(who): CurrentUser,
+) -> ApiResult<(StatusCode, Json<Accepted>)> {
     st.limits.email(&email_key(&who.account().email))?;
     st.steward.resend_verification(&who).await?;
-    Ok((StatusCode::ACCEPTED, Json(Accepted { message: "If your address is not confirmed yet, a new link is on its way.".into() })))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Accepted {
+            message: "If your address is not confirmed yet, a new link is on its way.".into(),
+        }),
+    ))
 }

@@ -1,10 +1,10 @@
 //! `/healthz` (alive), `/readyz` (database reachable), `/metrics` (Prometheus).
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::Router;
 
 use crate::state::AppState;
 
@@ -31,5 +31,8 @@ async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
         #[allow(clippy::cast_precision_loss)]
         metrics::gauge!("steward_mail_outbox_pending").set(pending as f64);
     }
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], st.metrics.render())
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        st.metrics.render(),
+    )
 }

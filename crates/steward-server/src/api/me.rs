@@ -12,7 +12,9 @@ use crate::state::AppState;
 
 /// Routes of this feature.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/me", get(me)).route("/api/v1/me/password", put(change_password))
+    Router::new()
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/me/password", put(change_password))
 }
 
 /// The signed-in account.
@@ -31,6 +33,10 @@ pub async fn change_password(
     JsonBody(req): JsonBody<ChangePasswordRequest>,
 ) -> ApiResult<Json<Accepted>> {
     st.limits.credential_ip(client.ip())?;
-    st.steward.change_password(&who, &req.current_password, &req.new_password).await?;
-    Ok(Json(Accepted { message: "Your password was changed. Your other sessions were signed out.".into() }))
+    st.steward
+        .change_password(&who, &req.current_password, &req.new_password)
+        .await?;
+    Ok(Json(Accepted {
+        message: "Your password was changed. Your other sessions were signed out.".into(),
+    }))
 }

@@ -21,8 +21,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The answer to every recovery request, whether or not the address has an account.
-pub const RECOVERY_ACCEPTED: &str =
-    "If an account uses this email address, we sent it a message with instructions. Check your inbox and spam folder.";
+pub const RECOVERY_ACCEPTED: &str = "If an account uses this email address, we sent it a message with instructions. Check your inbox and spam folder.";
 
 /// Emails a password reset link if the address has an account. Always 202.
 #[utoipa::path(post, path = "/api/v1/recovery/password", tag = "recovery", request_body = RecoveryRequest,
@@ -34,8 +33,15 @@ pub async fn reset_password(
 ) -> ApiResult<(StatusCode, Json<Accepted>)> {
     st.limits.credential_ip(client.ip())?;
     st.limits.email(&email_key(&req.email))?;
-    st.steward.request_password_reset(&req.email, &req.altcha).await?;
-    Ok((StatusCode::ACCEPTED, Json(Accepted { message: RECOVERY_ACCEPTED.into() })))
+    st.steward
+        .request_password_reset(&req.email, &req.altcha)
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Accepted {
+            message: RECOVERY_ACCEPTED.into(),
+        }),
+    ))
 }
 
 /// Sets a new password with the token from the reset link; every session ends.
@@ -47,8 +53,12 @@ pub async fn complete_reset(
     JsonBody(req): JsonBody<CompleteResetRequest>,
 ) -> ApiResult<Json<Accepted>> {
     st.limits.credential_ip(client.ip())?;
-    st.steward.complete_password_reset(&req.token, &req.new_password).await?;
-    Ok(Json(Accepted { message: "Your password was reset. Sign in with the new password.".into() }))
+    st.steward
+        .complete_password_reset(&req.token, &req.new_password)
+        .await?;
+    Ok(Json(Accepted {
+        message: "Your password was reset. Sign in with the new password.".into(),
+    }))
 }
 
 /// Emails the username if the address has an account. Always 202.
@@ -61,6 +71,13 @@ pub async fn remind_username(
 ) -> ApiResult<(StatusCode, Json<Accepted>)> {
     st.limits.credential_ip(client.ip())?;
     st.limits.email(&email_key(&req.email))?;
-    st.steward.request_username_reminder(&req.email, &req.altcha).await?;
-    Ok((StatusCode::ACCEPTED, Json(Accepted { message: RECOVERY_ACCEPTED.into() })))
+    st.steward
+        .request_username_reminder(&req.email, &req.altcha)
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Accepted {
+            message: RECOVERY_ACCEPTED.into(),
+        }),
+    ))
 }

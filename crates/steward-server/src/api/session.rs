@@ -29,8 +29,20 @@ pub async fn sign_in(
 ) -> ApiResult<Response> {
     st.limits.credential_ip(client.ip())?;
     let trusted = st.devices.accounts(&headers);
-    let new = st.steward.sign_in(&req.identifier, &req.password, req.remember, &client.api(), &trusted).await?;
-    let body = SignInResponse { account: new.account.to_me(), expires_at: new.session.expires_at };
+    let new = st
+        .steward
+        .sign_in(
+            &req.identifier,
+            &req.password,
+            req.remember,
+            &client.api(),
+            &trusted,
+        )
+        .await?;
+    let body = SignInResponse {
+        account: new.account.to_me(),
+        expires_at: new.session.expires_at,
+    };
     let mut res = Json(body).into_response();
     set_session_cookies(&st, &headers, &new, res.headers_mut());
     Ok(res)
@@ -39,7 +51,10 @@ pub async fn sign_in(
 /// Signs out the current session.
 #[utoipa::path(delete, path = "/api/v1/session", tag = "session",
     responses((status = 204), (status = 401, body = ErrorBody)))]
-pub async fn sign_out(State(st): State<AppState>, CurrentUser(who): CurrentUser) -> ApiResult<Response> {
+pub async fn sign_out(
+    State(st): State<AppState>,
+    CurrentUser(who): CurrentUser,
+) -> ApiResult<Response> {
     st.steward.sign_out(&who).await?;
     let mut res = StatusCode::NO_CONTENT.into_response();
     if let Ok(v) = HeaderValue::from_str(&st.cookies.clear_session()) {
@@ -49,10 +64,22 @@ pub async fn sign_out(State(st): State<AppState>, CurrentUser(who): CurrentUser)
 }
 
 /// Adds the session cookie and the refreshed device cookie after a sign-in.
-pub fn set_session_cookies(st: &AppState, req_headers: &HeaderMap, new: &NewSession, out: &mut HeaderMap) {
+pub fn set_session_cookies(
+    st: &AppState,
+    req_headers: &HeaderMap,
+    new: &NewSession,
+    out: &mut HeaderMap,
+) {
     let now = st.steward.now();
-    let session = st.cookies.session_cookie(&new.token.plain, new.session.remember, new.session.expires_at, now);
-    let device = st.devices.cookie_with(req_headers, new.account.id, st.cookies.secure);
+    let session = st.cookies.session_cookie(
+        &new.token.plain,
+        new.session.remember,
+        new.session.expires_at,
+        now,
+    );
+    let device = st
+        .devices
+        .cookie_with(req_headers, new.account.id, st.cookies.secure);
     for c in [session, device] {
         if let Ok(v) = HeaderValue::from_str(&c) {
             out.append(header::SET_COOKIE, v);

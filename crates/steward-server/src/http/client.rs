@@ -10,9 +10,9 @@ use axum::http::header::USER_AGENT;
 use axum::http::request::Parts;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use steward_core::session::{Channel, ClientInfo, MAX_USER_AGENT, SignedIn};
 use steward_core::CoreError;
 use steward_core::secret::{constant_time_eq, hmac_sha256 as sign};
+use steward_core::session::{Channel, ClientInfo, MAX_USER_AGENT, SignedIn};
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -39,15 +39,25 @@ impl Client {
 impl FromRequestParts<AppState> for Client {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
         let ip = peer.map(|p| client_ip(p, &parts.headers, &state.cfg.trusted_proxies));
         let user_agent = parts
             .headers
             .get(USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|s| s.chars().take(MAX_USER_AGENT).collect());
-        Ok(Client(ClientInfo { ip, user_agent, channel: Channel::Web }))
+        Ok(Client(ClientInfo {
+            ip,
+            user_agent,
+            channel: Channel::Web,
+        }))
     }
 }
 
@@ -64,7 +74,11 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAdd
         .flat_map(|v| v.split(','))
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    forwarded.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer)
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !trusted.contains(ip))
+        .unwrap_or(peer)
 }
 
 /// A signed-in request. Extracting it fails with 401 when there is no live session.
@@ -74,8 +88,14 @@ pub struct CurrentUser(pub SignedIn);
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = state.cookies.session_token(&parts.headers).ok_or(CoreError::Unauthenticated)?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = state
+            .cookies
+            .session_token(&parts.headers)
+            .ok_or(CoreError::Unauthenticated)?;
         Ok(CurrentUser(state.steward.authenticate(token).await?))
     }
 }
@@ -87,7 +107,10 @@ pub struct MaybeUser(pub Option<SignedIn>);
 impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let Some(token) = state.cookies.session_token(&parts.headers) else {
             return Ok(MaybeUser(None));
         };
@@ -134,7 +157,9 @@ impl DeviceKeys {
                 let bytes = URL_SAFE_NO_PAD.decode(entry).ok()?;
                 let (id, mac) = bytes.split_at_checked(16)?;
                 let expected = sign(&self.key, id);
-                constant_time_eq(mac, &expected[..16]).then(|| Uuid::from_slice(id).ok()).flatten()
+                constant_time_eq(mac, &expected[..16])
+                    .then(|| Uuid::from_slice(id).ok())
+                    .flatten()
             })
             .collect()
     }
@@ -157,4 +182,3 @@ impl DeviceKeys {
         format!("{DEVICE_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}")
     }
 }
-

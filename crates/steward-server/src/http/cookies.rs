@@ -16,12 +16,28 @@ pub struct CookieSettings {
 impl CookieSettings {
     /// Settings for a server whose public URL is HTTPS (`secure`) or not.
     pub fn new(secure: bool) -> Self {
-        Self { session_name: if secure { "__Host-steward_session" } else { "steward_session" }, secure }
+        Self {
+            session_name: if secure {
+                "__Host-steward_session"
+            } else {
+                "steward_session"
+            },
+            secure,
+        }
     }
 
     /// `Set-Cookie` value for a new session. Persistent only with "Keep me signed in".
-    pub fn session_cookie(&self, token: &str, remember: bool, expires_at: OffsetDateTime, now: OffsetDateTime) -> String {
-        let mut c = format!("{}={token}; Path=/; HttpOnly; SameSite=Lax", self.session_name);
+    pub fn session_cookie(
+        &self,
+        token: &str,
+        remember: bool,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> String {
+        let mut c = format!(
+            "{}={token}; Path=/; HttpOnly; SameSite=Lax",
+            self.session_name
+        );
         if remember {
             let max_age = (expires_at - now).whole_seconds().max(0);
             c.push_str(&format!("; Max-Age={max_age}"));
@@ -34,7 +50,10 @@ impl CookieSettings {
 
     /// `Set-Cookie` value that removes the session cookie.
     pub fn clear_session(&self) -> String {
-        let mut c = format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0", self.session_name);
+        let mut c = format!(
+            "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
+            self.session_name
+        );
         if self.secure {
             c.push_str("; Secure");
         }
@@ -67,16 +86,32 @@ mod tests {
     #[test]
     fn host_prefix_and_secure_over_https_only() {
         let now = OffsetDateTime::UNIX_EPOCH;
-        let https = CookieSettings::new(true).session_cookie("t", true, now + time::Duration::days(30), now);
-        assert_eq!(https, "__Host-steward_session=t; Path=/; HttpOnly; SameSite=Lax; Max-Age=2592000; Secure");
-        let http = CookieSettings::new(false).session_cookie("t", false, now + time::Duration::minutes(30), now);
+        let https = CookieSettings::new(true).session_cookie(
+            "t",
+            true,
+            now + time::Duration::days(30),
+            now,
+        );
+        assert_eq!(
+            https,
+            "__Host-steward_session=t; Path=/; HttpOnly; SameSite=Lax; Max-Age=2592000; Secure"
+        );
+        let http = CookieSettings::new(false).session_cookie(
+            "t",
+            false,
+            now + time::Duration::minutes(30),
+            now,
+        );
         assert_eq!(http, "steward_session=t; Path=/; HttpOnly; SameSite=Lax");
     }
 
     #[test]
     fn reads_the_named_cookie_among_others() {
         let mut h = HeaderMap::new();
-        h.insert(COOKIE, HeaderValue::from_static("a=1; steward_session=abc; b=2"));
+        h.insert(
+            COOKIE,
+            HeaderValue::from_static("a=1; steward_session=abc; b=2"),
+        );
         assert_eq!(read_cookie(&h, "steward_session"), Some("abc"));
         assert_eq!(read_cookie(&h, "missing"), None);
     }

@@ -33,7 +33,9 @@ fn map_rejection(r: &JsonRejection) -> ApiError {
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMedia,
         _ => {
             let detail = match r {
-                JsonRejection::JsonDataError(e) => format!("The body has the wrong shape: {}", e.body_text()),
+                JsonRejection::JsonDataError(e) => {
+                    format!("The body has the wrong shape: {}", e.body_text())
+                }
                 JsonRejection::JsonSyntaxError(_) => "The body is not valid JSON.".to_owned(),
                 other => other.body_text(),
             };

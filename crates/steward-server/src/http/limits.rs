@@ -29,8 +29,14 @@ impl Limits {
     /// Limiters from configuration.
     pub fn new(cfg: &LimitsConfig) -> Self {
         Self {
-            per_ip: RateLimiter::keyed(quota(cfg.credential_per_ip_per_minute, Duration::from_secs(60))),
-            per_email: RateLimiter::keyed(quota(cfg.recovery_per_email_per_hour, Duration::from_secs(3600))),
+            per_ip: RateLimiter::keyed(quota(
+                cfg.credential_per_ip_per_minute,
+                Duration::from_secs(60),
+            )),
+            per_email: RateLimiter::keyed(quota(
+                cfg.recovery_per_email_per_hour,
+                Duration::from_secs(3600),
+            )),
         }
     }
 
@@ -51,7 +57,10 @@ impl Limits {
     }
 }
 
-fn check<K: Clone + Hash + Eq>(limiter: &DefaultKeyedRateLimiter<K>, key: &K) -> Result<(), ApiError> {
+fn check<K: Clone + Hash + Eq>(
+    limiter: &DefaultKeyedRateLimiter<K>,
+    key: &K,
+) -> Result<(), ApiError> {
     limiter.check_key(key).map_err(|not_until| {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         metrics::counter!("steward_rate_limited_total").increment(1);
@@ -65,7 +74,10 @@ mod tests {
 
     #[test]
     fn the_limit_refuses_with_a_wait() {
-        let l = Limits::new(&LimitsConfig { credential_per_ip_per_minute: 2, ..LimitsConfig::default() });
+        let l = Limits::new(&LimitsConfig {
+            credential_per_ip_per_minute: 2,
+            ..LimitsConfig::default()
+        });
         let ip: IpAddr = "203.0.113.1".parse().unwrap();
         assert!(l.credential_ip(ip).is_ok());
         assert!(l.credential_ip(ip).is_ok());

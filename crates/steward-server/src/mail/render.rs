@@ -13,7 +13,9 @@ pub struct TemplateMailer {
 impl TemplateMailer {
     /// Mail signed with the product's name.
     pub fn new(product: impl Into<String>) -> Self {
-        Self { product: product.into() }
+        Self {
+            product: product.into(),
+        }
     }
 }
 
@@ -45,33 +47,106 @@ impl MailRenderer for TemplateMailer {
         let (subject, html, text) = match mail {
             Mail::VerifyEmail { username, link, .. } => {
                 let subject = format!("Confirm your {p} email address");
-                let h = VerifyHtml { subject: &subject, product: p, username, link }.render();
-                let t = VerifyText { product: p, username, link }.render();
+                let h = VerifyHtml {
+                    subject: &subject,
+                    product: p,
+                    username,
+                    link,
+                }
+                .render();
+                let t = VerifyText {
+                    product: p,
+                    username,
+                    link,
+                }
+                .render();
                 (subject, h, t)
             }
-            Mail::AccountExists { username, signin_link, recovery_link, .. } => {
+            Mail::AccountExists {
+                username,
+                signin_link,
+                recovery_link,
+                ..
+            } => {
                 let subject = format!("You already have a {p} account");
-                let h = ExistsHtml { subject: &subject, product: p, username, signin_link, recovery_link }.render();
-                let t = ExistsText { product: p, username, signin_link, recovery_link }.render();
+                let h = ExistsHtml {
+                    subject: &subject,
+                    product: p,
+                    username,
+                    signin_link,
+                    recovery_link,
+                }
+                .render();
+                let t = ExistsText {
+                    product: p,
+                    username,
+                    signin_link,
+                    recovery_link,
+                }
+                .render();
                 (subject, h, t)
             }
             Mail::ResetPassword { username, link, .. } => {
                 let subject = format!("Reset your {p} password");
-                let h = ResetHtml { subject: &subject, product: p, username, link }.render();
-                let t = ResetText { product: p, username, link }.render();
+                let h = ResetHtml {
+                    subject: &subject,
+                    product: p,
+                    username,
+                    link,
+                }
+                .render();
+                let t = ResetText {
+                    product: p,
+                    username,
+                    link,
+                }
+                .render();
                 (subject, h, t)
             }
-            Mail::UsernameReminder { username, signin_link, .. } => {
+            Mail::UsernameReminder {
+                username,
+                signin_link,
+                ..
+            } => {
                 let subject = format!("Your {p} username");
-                let h = ReminderHtml { subject: &subject, product: p, username, signin_link }.render();
-                let t = ReminderText { product: p, username, signin_link }.render();
+                let h = ReminderHtml {
+                    subject: &subject,
+                    product: p,
+                    username,
+                    signin_link,
+                }
+                .render();
+                let t = ReminderText {
+                    product: p,
+                    username,
+                    signin_link,
+                }
+                .render();
                 (subject, h, t)
             }
-            Mail::PasswordChanged { username, at, recovery_link, .. } => {
+            Mail::PasswordChanged {
+                username,
+                at,
+                recovery_link,
+                ..
+            } => {
                 let subject = format!("Your {p} password was changed");
                 let at = when(at);
-                let h = ChangedHtml { subject: &subject, product: p, username, at: &at, recovery_link }.render();
-                let t = ChangedText { product: p, username, at: &at, recovery_link }.render();
+                let h = ChangedHtml {
+                    subject: &subject,
+                    product: p,
+                    username,
+                    at: &at,
+                    recovery_link,
+                }
+                .render();
+                let t = ChangedText {
+                    product: p,
+                    username,
+                    at: &at,
+                    recovery_link,
+                }
+                .render();
                 (subject, h, t)
             }
         };
@@ -84,6 +159,12 @@ impl MailRenderer for TemplateMailer {
             tracing::error!(error = %e, kind = mail.kind(), "mail text template failed");
             String::new()
         });
-        OutgoingMail { to: mail.to().to_owned(), subject, text, html, kind: mail.kind().to_owned() }
+        OutgoingMail {
+            to: mail.to().to_owned(),
+            subject,
+            text,
+            html,
+            kind: mail.kind().to_owned(),
+        }
     }
 }

@@ -72,7 +72,10 @@ impl Transport {
             .to(to)
             .subject(mail.subject.clone())
             .header(header::MIME_VERSION_1_0)
-            .multipart(MultiPart::alternative_plain_html(mail.text.clone(), mail.html.clone()))?;
+            .multipart(MultiPart::alternative_plain_html(
+                mail.text.clone(),
+                mail.html.clone(),
+            ))?;
         match self {
             Transport::Smtp(smtp) => {
                 smtp.send(message).await?;
@@ -89,7 +92,11 @@ impl Transport {
                         .unwrap_or_default(),
                 };
                 tokio::fs::write(dir.join(format!("{id}.eml")), message.formatted()).await?;
-                tokio::fs::write(dir.join(format!("{id}.json")), serde_json::to_vec_pretty(&entry)?).await?;
+                tokio::fs::write(
+                    dir.join(format!("{id}.json")),
+                    serde_json::to_vec_pretty(&entry)?,
+                )
+                .await?;
             }
         }
         Ok(())
@@ -112,9 +119,21 @@ const LEASE: time::Duration = time::Duration::minutes(2);
 
 impl MailSender {
     /// A sender from `from` over `transport`, polling every `poll`.
-    pub fn new(steward: Steward, transport: Transport, from: &str, poll: Duration) -> anyhow::Result<Self> {
-        let from: Mailbox = from.parse().map_err(|e| anyhow::anyhow!("mail.from: {e}"))?;
-        Ok(Self { steward, transport, from, poll })
+    pub fn new(
+        steward: Steward,
+        transport: Transport,
+        from: &str,
+        poll: Duration,
+    ) -> anyhow::Result<Self> {
+        let from: Mailbox = from
+            .parse()
+            .map_err(|e| anyhow::anyhow!("mail.from: {e}"))?;
+        Ok(Self {
+            steward,
+            transport,
+            from,
+            poll,
+        })
     }
 
     /// Runs until `stop` flips to `true`.
@@ -147,7 +166,9 @@ impl MailSender {
                 }
                 Err(e) => {
                     let retry_at = self.steward.now() + backoff(queued.attempts);
-                    store.mail_failed(queued.id, retry_at, &e.to_string()).await?;
+                    store
+                        .mail_failed(queued.id, retry_at, &e.to_string())
+                        .await?;
                     metrics::counter!("steward_mail_failed_total", "kind" => queued.mail.kind.clone()).increment(1);
                     tracing::warn!(kind = %queued.mail.kind, id = %queued.id, attempts = queued.attempts, error = %e, "mail delivery failed; will retry");
                 }

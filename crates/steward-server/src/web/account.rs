@@ -1,11 +1,11 @@
 //! Account Settings (password change, email confirmation) and the confirmation link page.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::Router;
 use serde::Deserialize;
 use steward_core::account::email::email_key;
 use steward_core::session::SignedIn;
@@ -84,17 +84,37 @@ async fn show(MaybeUser(who): MaybeUser) -> Response {
     }
 }
 
-async fn change_password(State(st): State<AppState>, client: Client, MaybeUser(who): MaybeUser, FormBody(f): FormBody<PasswordForm>) -> Response {
+async fn change_password(
+    State(st): State<AppState>,
+    client: Client,
+    MaybeUser(who): MaybeUser,
+    FormBody(f): FormBody<PasswordForm>,
+) -> Response {
     let Some(who) = who else { return to_signin() };
     let result: Result<(), ApiError> = async {
         st.limits.credential_ip(client.ip())?;
-        st.steward.change_password(&who, &f.current_password, &f.new_password).await?;
+        st.steward
+            .change_password(&who, &f.current_password, &f.new_password)
+            .await?;
         Ok(())
     }
     .await;
     match result {
-        Ok(()) => page(StatusCode::OK, &settings(&who, FormErrors::none(), Some("Your password was changed. Your other sessions were signed out.".into()))),
-        Err(e) => with_retry_after(page(form_status(&e), &settings(&who, FormErrors::from_error(&e), None)), &e),
+        Ok(()) => page(
+            StatusCode::OK,
+            &settings(
+                &who,
+                FormErrors::none(),
+                Some("Your password was changed. Your other sessions were signed out.".into()),
+            ),
+        ),
+        Err(e) => with_retry_after(
+            page(
+                form_status(&e),
+                &settings(&who, FormErrors::from_error(&e), None),
+            ),
+            &e,
+        ),
     }
 }
 
@@ -107,18 +127,45 @@ async fn resend(State(st): State<AppState>, MaybeUser(who): MaybeUser) -> Respon
     }
     .await;
     match result {
-        Ok(()) => page(StatusCode::OK, &settings(&who, FormErrors::none(), Some(format!("We sent a new confirmation link to {}.", who.account().email)))),
-        Err(e) => with_retry_after(page(form_status(&e), &settings(&who, FormErrors::from_error(&e), None)), &e),
+        Ok(()) => page(
+            StatusCode::OK,
+            &settings(
+                &who,
+                FormErrors::none(),
+                Some(format!(
+                    "We sent a new confirmation link to {}.",
+                    who.account().email
+                )),
+            ),
+        ),
+        Err(e) => with_retry_after(
+            page(
+                form_status(&e),
+                &settings(&who, FormErrors::from_error(&e), None),
+            ),
+            &e,
+        ),
     }
 }
 
 /// The link opens a page with a button rather than confirming on GET, so mail
 /// scanners that prefetch links cannot use the token up.
 async fn show_verify(MaybeUser(who): MaybeUser, Query(q): Query<TokenForm>) -> Response {
-    page(StatusCode::OK, &VerifyPage { nav: Nav::of(who.as_ref()), token: q.token })
+    page(
+        StatusCode::OK,
+        &VerifyPage {
+            nav: Nav::of(who.as_ref()),
+            token: q.token,
+        },
+    )
 }
 
-async fn verify(State(st): State<AppState>, client: Client, MaybeUser(who): MaybeUser, FormBody(f): FormBody<TokenForm>) -> Response {
+async fn verify(
+    State(st): State<AppState>,
+    client: Client,
+    MaybeUser(who): MaybeUser,
+    FormBody(f): FormBody<TokenForm>,
+) -> Response {
     let result: Result<_, ApiError> = async {
         st.limits.credential_ip(client.ip())?;
         Ok(st.steward.verify_email(&f.token).await?)
@@ -126,7 +173,10 @@ async fn verify(State(st): State<AppState>, client: Client, MaybeUser(who): Mayb
     .await;
     // Re-read the session so the banner reflects the confirmation.
     let nav = match &who {
-        Some(_) if result.is_ok() => Nav { verified: true, ..Nav::of(who.as_ref()) },
+        Some(_) if result.is_ok() => Nav {
+            verified: true,
+            ..Nav::of(who.as_ref())
+        },
         _ => Nav::of(who.as_ref()),
     };
     let signed_in = who.is_some();

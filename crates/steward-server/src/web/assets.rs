@@ -13,10 +13,22 @@ const POW: &str = include_str!("../../assets/pow.js");
 /// Routes of this feature.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/assets/style.css", get(|| async { asset("text/css; charset=utf-8", STYLE) }))
-        .route("/assets/pow.js", get(|| async { asset("text/javascript; charset=utf-8", POW) }))
+        .route(
+            "/assets/style.css",
+            get(|| async { asset("text/css; charset=utf-8", STYLE) }),
+        )
+        .route(
+            "/assets/pow.js",
+            get(|| async { asset("text/javascript; charset=utf-8", POW) }),
+        )
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body)
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
 }

@@ -19,8 +19,12 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Form::<T>::from_request(req, state).await {
             Ok(axum::Form(v)) => Ok(FormBody(v)),
-            Err(r) if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::TooLarge),
-            Err(r) => Err(ApiError::Malformed(r.body_text().chars().take(300).collect())),
+            Err(r) if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::TooLarge)
+            }
+            Err(r) => Err(ApiError::Malformed(
+                r.body_text().chars().take(300).collect(),
+            )),
         }
     }
 }

@@ -22,5 +22,10 @@ struct Home {
 }
 
 async fn home(MaybeUser(who): MaybeUser) -> Response {
-    page(StatusCode::OK, &Home { nav: Nav::of(who.as_ref()) })
+    page(
+        StatusCode::OK,
+        &Home {
+            nav: Nav::of(who.as_ref()),
+        },
+    )
 }

@@ -1,11 +1,11 @@
 //! The Terms of Use and Privacy Policy, versioned (the version is what sign-up records).
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use axum::Router;
 
 use crate::http::client::MaybeUser;
 use crate::state::AppState;
@@ -43,17 +43,43 @@ const PRIVACY: &[&str] = &[
     "You can ask for a copy of your data, its correction or its deletion. The operator answers within one month.",
 ];
 
-async fn show(State(st): State<AppState>, MaybeUser(who): MaybeUser, Path(kind): Path<String>) -> Response {
+async fn show(
+    State(st): State<AppState>,
+    MaybeUser(who): MaybeUser,
+    Path(kind): Path<String>,
+) -> Response {
     let nav = Nav::of(who.as_ref());
     let (title, version, paragraphs) = match kind.as_str() {
-        "terms" => ("Terms of Use", st.cfg.legal.terms_version.clone(), TERMS.to_vec()),
-        "privacy" => ("Privacy Policy", st.cfg.legal.privacy_version.clone(), PRIVACY.to_vec()),
+        "terms" => (
+            "Terms of Use",
+            st.cfg.legal.terms_version.clone(),
+            TERMS.to_vec(),
+        ),
+        "privacy" => (
+            "Privacy Policy",
+            st.cfg.legal.privacy_version.clone(),
+            PRIVACY.to_vec(),
+        ),
         _ => {
             return page(
                 StatusCode::NOT_FOUND,
-                &Notice { nav, heading: "Not found".into(), message: "There is no such document.".into(), link_href: "/".into(), link_text: "Home".into() },
+                &Notice {
+                    nav,
+                    heading: "Not found".into(),
+                    message: "There is no such document.".into(),
+                    link_href: "/".into(),
+                    link_text: "Home".into(),
+                },
             );
         }
     };
-    page(StatusCode::OK, &LegalPage { nav, title, version, paragraphs })
+    page(
+        StatusCode::OK,
+        &LegalPage {
+            nav,
+            title,
+            version,
+            paragraphs,
+        },
+    )
 }

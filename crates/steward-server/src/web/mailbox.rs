@@ -4,11 +4,11 @@
 use std::net::SocketAddr;
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use axum::Router;
 
 use crate::mail::sender::MailboxEntry;
 use crate::state::AppState;
@@ -31,23 +31,30 @@ struct MailboxPage {
 }
 
 async fn show(State(st): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>) -> Response {
-    let (Some(dir), true, true) = (&st.mailbox, st.cfg.mailbox_page, peer.ip().is_loopback()) else {
+    let (Some(dir), true, true) = (&st.mailbox, st.cfg.mailbox_page, peer.ip().is_loopback())
+    else {
         return crate::error::ApiError::NotFound.into_response_page();
     };
     let mut entries = Vec::new();
     if let Ok(mut rd) = tokio::fs::read_dir(dir).await {
         while let Ok(Some(f)) = rd.next_entry().await {
-            if f.path().extension().is_some_and(|e| e == "json") {
-                if let Ok(bytes) = tokio::fs::read(f.path()).await {
-                    if let Ok(e) = serde_json::from_slice::<MailboxEntry>(&bytes) {
-                        entries.push(e);
-                    }
-                }
+            if f.path().extension().is_some_and(|e| e == "json")
+                && let Ok(bytes) = tokio::fs::read(f.path()).await
+                && let Ok(e) = serde_json::from_slice::<MailboxEntry>(&bytes)
+            {
+                entries.push(e);
             }
         }
     }
     // Ids are UUIDv7, so they sort by delivery time.
     entries.sort_by(|a, b| b.id.cmp(&a.id));
     entries.truncate(SHOWN);
-    page(StatusCode::OK, &MailboxPage { nav: Nav::of(None), dir: dir.display().to_string(), entries })
+    page(
+        StatusCode::OK,
+        &MailboxPage {
+            nav: Nav::of(None),
+            dir: dir.display().to_string(),
+            entries,
+        },
+    )
 }

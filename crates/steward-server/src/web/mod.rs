@@ -5,13 +5,13 @@
 
 pub mod account;
 pub mod assets;
+pub mod form;
 pub mod home;
 pub mod legal;
 pub mod mailbox;
 pub mod recovery;
 pub mod signin;
 pub mod signup;
-pub mod form;
 pub mod view;
 
 use axum::Router;

@@ -1,11 +1,11 @@
 //! "Trouble signing in?" and the password reset page.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 use steward_core::account::email::email_key;
 
@@ -66,18 +66,35 @@ struct ResetForm {
 }
 
 async fn show(MaybeUser(who): MaybeUser) -> Response {
-    page(StatusCode::OK, &TroublePage { nav: Nav::of(who.as_ref()), errors: FormErrors::none(), email: String::new(), need: "password".into() })
+    page(
+        StatusCode::OK,
+        &TroublePage {
+            nav: Nav::of(who.as_ref()),
+            errors: FormErrors::none(),
+            email: String::new(),
+            need: "password".into(),
+        },
+    )
 }
 
-async fn submit(State(st): State<AppState>, client: Client, MaybeUser(who): MaybeUser, FormBody(f): FormBody<TroubleForm>) -> Response {
+async fn submit(
+    State(st): State<AppState>,
+    client: Client,
+    MaybeUser(who): MaybeUser,
+    FormBody(f): FormBody<TroubleForm>,
+) -> Response {
     let nav = Nav::of(who.as_ref());
     let result: Result<(), ApiError> = async {
         st.limits.credential_ip(client.ip())?;
         st.limits.email(&email_key(&f.email))?;
         if f.need == "username" {
-            st.steward.request_username_reminder(&f.email, &f.altcha).await?;
+            st.steward
+                .request_username_reminder(&f.email, &f.altcha)
+                .await?;
         } else {
-            st.steward.request_password_reset(&f.email, &f.altcha).await?;
+            st.steward
+                .request_password_reset(&f.email, &f.altcha)
+                .await?;
         }
         Ok(())
     }
@@ -85,10 +102,21 @@ async fn submit(State(st): State<AppState>, client: Client, MaybeUser(who): Mayb
     match result {
         Ok(()) => page(
             StatusCode::OK,
-            &Notice { nav, heading: "Check your email".into(), message: RECOVERY_ACCEPTED.into(), link_href: "/signin".into(), link_text: "Back to Sign In".into() },
+            &Notice {
+                nav,
+                heading: "Check your email".into(),
+                message: RECOVERY_ACCEPTED.into(),
+                link_href: "/signin".into(),
+                link_text: "Back to Sign In".into(),
+            },
         ),
         Err(e) => {
-            let body = TroublePage { nav, errors: FormErrors::from_error(&e), email: f.email.clone(), need: f.need.clone() };
+            let body = TroublePage {
+                nav,
+                errors: FormErrors::from_error(&e),
+                email: f.email.clone(),
+                need: f.need.clone(),
+            };
             with_retry_after(page(form_status(&e), &body), &e)
         }
     }
@@ -107,19 +135,36 @@ fn expired(nav: Nav) -> Response {
     )
 }
 
-async fn show_reset(State(st): State<AppState>, MaybeUser(who): MaybeUser, Query(q): Query<TokenQuery>) -> Response {
+async fn show_reset(
+    State(st): State<AppState>,
+    MaybeUser(who): MaybeUser,
+    Query(q): Query<TokenQuery>,
+) -> Response {
     let nav = Nav::of(who.as_ref());
     match st.steward.check_reset_token(&q.token).await {
-        Ok(()) => page(StatusCode::OK, &ResetPage { nav, errors: FormErrors::none(), token: q.token }),
+        Ok(()) => page(
+            StatusCode::OK,
+            &ResetPage {
+                nav,
+                errors: FormErrors::none(),
+                token: q.token,
+            },
+        ),
         Err(_) => expired(nav),
     }
 }
 
-async fn submit_reset(State(st): State<AppState>, client: Client, FormBody(f): FormBody<ResetForm>) -> Response {
+async fn submit_reset(
+    State(st): State<AppState>,
+    client: Client,
+    FormBody(f): FormBody<ResetForm>,
+) -> Response {
     let nav = Nav::of(None);
     let result: Result<(), ApiError> = async {
         st.limits.credential_ip(client.ip())?;
-        st.steward.complete_password_reset(&f.token, &f.new_password).await?;
+        st.steward
+            .complete_password_reset(&f.token, &f.new_password)
+            .await?;
         Ok(())
     }
     .await;

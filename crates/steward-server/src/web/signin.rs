@@ -1,11 +1,11 @@
 //! The "Sign in" page and signing out.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::Router;
 use serde::Deserialize;
 
 use crate::api::session::set_session_cookies;
@@ -13,11 +13,15 @@ use crate::error::ApiError;
 use crate::http::client::{Client, MaybeUser};
 use crate::state::AppState;
 use crate::web::form::{FormBody, ticked};
-use crate::web::view::{FormErrors, Nav, form_status, page, safe_next, see_other, with_retry_after};
+use crate::web::view::{
+    FormErrors, Nav, form_status, page, safe_next, see_other, with_retry_after,
+};
 
 /// Routes of this feature.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/signin", get(show).post(submit)).route("/signout", post(sign_out))
+    Router::new()
+        .route("/signin", get(show).post(submit))
+        .route("/signout", post(sign_out))
 }
 
 #[derive(Template)]
@@ -50,16 +54,33 @@ async fn show(MaybeUser(who): MaybeUser, Query(q): Query<NextQuery>) -> Response
     if who.is_some() {
         return see_other(&next);
     }
-    page(StatusCode::OK, &SignInPage { nav: Nav::of(None), errors: FormErrors::none(), identifier: String::new(), remember: true, next })
+    page(
+        StatusCode::OK,
+        &SignInPage {
+            nav: Nav::of(None),
+            errors: FormErrors::none(),
+            identifier: String::new(),
+            remember: true,
+            next,
+        },
+    )
 }
 
-async fn submit(State(st): State<AppState>, client: Client, headers: HeaderMap, FormBody(f): FormBody<SignInForm>) -> Response {
+async fn submit(
+    State(st): State<AppState>,
+    client: Client,
+    headers: HeaderMap,
+    FormBody(f): FormBody<SignInForm>,
+) -> Response {
     let remember = ticked(f.remember.as_deref());
     let next = safe_next(f.next.as_deref()).to_owned();
     let result: Result<_, ApiError> = async {
         st.limits.credential_ip(client.ip())?;
         let trusted = st.devices.accounts(&headers);
-        Ok(st.steward.sign_in(&f.identifier, &f.password, remember, &client.0, &trusted).await?)
+        Ok(st
+            .steward
+            .sign_in(&f.identifier, &f.password, remember, &client.0, &trusted)
+            .await?)
     }
     .await;
     match result {
@@ -69,18 +90,27 @@ async fn submit(State(st): State<AppState>, client: Client, headers: HeaderMap, 
             res
         }
         Err(e) => {
-            let errors = FormErrors { summary: Some(e.message()), fields: Default::default() };
-            let body = SignInPage { nav: Nav::of(None), errors, identifier: f.identifier.clone(), remember, next };
+            let errors = FormErrors {
+                summary: Some(e.message()),
+                fields: Default::default(),
+            };
+            let body = SignInPage {
+                nav: Nav::of(None),
+                errors,
+                identifier: f.identifier.clone(),
+                remember,
+                next,
+            };
             with_retry_after(page(form_status(&e), &body), &e)
         }
     }
 }
 
 async fn sign_out(State(st): State<AppState>, MaybeUser(who): MaybeUser) -> Response {
-    if let Some(who) = who {
-        if let Err(e) = st.steward.sign_out(&who).await {
-            tracing::warn!(error = %e, "sign-out failed");
-        }
+    if let Some(who) = who
+        && let Err(e) = st.steward.sign_out(&who).await
+    {
+        tracing::warn!(error = %e, "sign-out failed");
     }
     let mut res = see_other("/");
     if let Ok(v) = HeaderValue::from_str(&st.cookies.clear_session()) {

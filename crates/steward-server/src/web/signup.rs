@@ -1,11 +1,11 @@
 //! The "Create account" page.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 use steward_core::account::email::email_key;
 use steward_core::flow::registration::Registration;
@@ -73,10 +73,18 @@ fn form_page(st: &AppState, nav: Nav, errors: FormErrors, f: Option<&SignUpForm>
 }
 
 async fn show(State(st): State<AppState>, MaybeUser(who): MaybeUser) -> Response {
-    page(StatusCode::OK, &form_page(&st, Nav::of(who.as_ref()), FormErrors::none(), None))
+    page(
+        StatusCode::OK,
+        &form_page(&st, Nav::of(who.as_ref()), FormErrors::none(), None),
+    )
 }
 
-async fn submit(State(st): State<AppState>, client: Client, MaybeUser(who): MaybeUser, FormBody(f): FormBody<SignUpForm>) -> Response {
+async fn submit(
+    State(st): State<AppState>,
+    client: Client,
+    MaybeUser(who): MaybeUser,
+    FormBody(f): FormBody<SignUpForm>,
+) -> Response {
     let nav = Nav::of(who.as_ref());
     let result: Result<(), ApiError> = async {
         st.limits.credential_ip(client.ip())?;
@@ -107,6 +115,12 @@ async fn submit(State(st): State<AppState>, client: Client, MaybeUser(who): Mayb
                 link_text: "Go to Sign In".into(),
             },
         ),
-        Err(e) => with_retry_after(page(form_status(&e), &form_page(&st, nav, FormErrors::from_error(&e), Some(&f))), &e),
+        Err(e) => with_retry_after(
+            page(
+                form_status(&e),
+                &form_page(&st, nav, FormErrors::from_error(&e), Some(&f)),
+            ),
+            &e,
+        ),
     }
 }

@@ -27,12 +27,20 @@ impl Nav {
             Some(w) => {
                 let name = w.account().username.clone();
                 Nav {
-                    initial: name.chars().next().map(|c| c.to_ascii_uppercase().to_string()).unwrap_or_default(),
+                    initial: name
+                        .chars()
+                        .next()
+                        .map(|c| c.to_ascii_uppercase().to_string())
+                        .unwrap_or_default(),
                     username: Some(name),
                     verified: w.account().email_verified_at.is_some(),
                 }
             }
-            None => Nav { username: None, initial: String::new(), verified: true },
+            None => Nav {
+                username: None,
+                initial: String::new(),
+                verified: true,
+            },
         }
     }
 }
@@ -54,7 +62,10 @@ impl FormErrors {
 
     /// Errors from a failed use case.
     pub fn from_error(e: &ApiError) -> Self {
-        Self { summary: Some(e.message()), fields: e.fields() }
+        Self {
+            summary: Some(e.message()),
+            fields: e.fields(),
+        }
     }
 
     /// The reason for `field`, if any.
@@ -74,7 +85,11 @@ pub fn page<T: Template>(status: StatusCode, t: &T) -> Response {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "page template failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, Html("<h1>Something went wrong</h1>".to_owned())).into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Html("<h1>Something went wrong</h1>".to_owned()),
+            )
+                .into_response()
         }
     }
 }
@@ -95,10 +110,10 @@ pub fn form_status(e: &ApiError) -> StatusCode {
 
 /// Adds `Retry-After` to a form answer for a rate-limited request.
 pub fn with_retry_after(mut res: Response, e: &ApiError) -> Response {
-    if let Some(wait) = e.retry_after() {
-        if let Ok(v) = wait.as_secs().max(1).to_string().parse() {
-            res.headers_mut().insert(header::RETRY_AFTER, v);
-        }
+    if let Some(wait) = e.retry_after()
+        && let Ok(v) = wait.as_secs().max(1).to_string().parse()
+    {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
     }
     res
 }
@@ -106,7 +121,14 @@ pub fn with_retry_after(mut res: Response, e: &ApiError) -> Response {
 /// Only local paths are followed after sign-in, never another site.
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.contains("://") => n,
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && !n.contains("://") =>
+        {
+            n
+        }
         _ => "/",
     }
 }
@@ -118,7 +140,12 @@ mod tests {
     #[test]
     fn next_is_local_only() {
         assert_eq!(safe_next(Some("/settings")), "/settings");
-        for bad in ["//evil.example", "https://evil.example", "/\\evil.example", "evil"] {
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "evil",
+        ] {
             assert_eq!(safe_next(Some(bad)), "/", "{bad}");
         }
         assert_eq!(safe_next(None), "/");

@@ -10,9 +10,28 @@ use crate::common::{PASSWORD, confirmed_account, me, sign_up};
 async fn malformed_json_is_a_specific_400() {
     let s = TestServer::start().await.unwrap();
     let c = s.client().unwrap();
-    for body in [&b"{not json"[..], b"", b"[]", b"{\"identifier\": 5, \"password\": \"x\"}"] {
-        let r = c.send_raw(Method::POST, "/api/v1/session", "application/json", body.to_vec()).await.unwrap();
-        assert_eq!(r.status, 400, "{:?}: {}", String::from_utf8_lossy(body), r.text);
+    for body in [
+        &b"{not json"[..],
+        b"",
+        b"[]",
+        b"{\"identifier\": 5, \"password\": \"x\"}",
+    ] {
+        let r = c
+            .send_raw(
+                Method::POST,
+                "/api/v1/session",
+                "application/json",
+                body.to_vec(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status,
+            400,
+            "{:?}: {}",
+            String::from_utf8_lossy(body),
+            r.text
+        );
         assert_eq!(r.code(), "malformed_request");
     }
 }
@@ -21,11 +40,34 @@ async fn malformed_json_is_a_specific_400() {
 async fn missing_and_unknown_fields_are_named() {
     let s = TestServer::start().await.unwrap();
     let c = s.client().unwrap();
-    let r = c.post("/api/v1/session", json!({"password": "x"})).await.unwrap();
+    let r = c
+        .post("/api/v1/session", json!({"password": "x"}))
+        .await
+        .unwrap();
     assert_eq!(r.code(), "malformed_request");
-    assert!(r.json["error"]["message"].as_str().unwrap().contains("identifier"), "{}", r.text);
-    let r = c.post("/api/v1/session", json!({"identifier": "a", "password": "b", "admin": true})).await.unwrap();
-    assert!(r.json["error"]["message"].as_str().unwrap().contains("admin"), "{}", r.text);
+    assert!(
+        r.json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("identifier"),
+        "{}",
+        r.text
+    );
+    let r = c
+        .post(
+            "/api/v1/session",
+            json!({"identifier": "a", "password": "b", "admin": true}),
+        )
+        .await
+        .unwrap();
+    assert!(
+        r.json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("admin"),
+        "{}",
+        r.text
+    );
 }
 
 #[tokio::test]
@@ -33,7 +75,12 @@ async fn invalid_utf8_is_refused() {
     let s = TestServer::start().await.unwrap();
     let c = s.client().unwrap();
     let r = c
-        .send_raw(Method::POST, "/api/v1/session", "application/json", b"{\"identifier\":\"\xff\xfe\",\"password\":\"x\"}".to_vec())
+        .send_raw(
+            Method::POST,
+            "/api/v1/session",
+            "application/json",
+            b"{\"identifier\":\"\xff\xfe\",\"password\":\"x\"}".to_vec(),
+        )
         .await
         .unwrap();
     assert_eq!(r.status, 400);
@@ -44,7 +91,15 @@ async fn invalid_utf8_is_refused() {
 async fn wrong_content_type_is_415() {
     let s = TestServer::start().await.unwrap();
     let c = s.client().unwrap();
-    let r = c.send_raw(Method::POST, "/api/v1/session", "text/plain", b"{}".to_vec()).await.unwrap();
+    let r = c
+        .send_raw(
+            Method::POST,
+            "/api/v1/session",
+            "text/plain",
+            b"{}".to_vec(),
+        )
+        .await
+        .unwrap();
     assert_eq!(r.status, 415);
     assert_eq!(r.code(), "unsupported_media_type");
 }
@@ -53,8 +108,19 @@ async fn wrong_content_type_is_415() {
 async fn oversized_bodies_are_413() {
     let s = TestServer::start().await.unwrap();
     let c = s.client().unwrap();
-    let huge = format!("{{\"identifier\":\"{}\",\"password\":\"x\"}}", "a".repeat(100 * 1024));
-    let r = c.send_raw(Method::POST, "/api/v1/session", "application/json", huge.into_bytes()).await.unwrap();
+    let huge = format!(
+        "{{\"identifier\":\"{}\",\"password\":\"x\"}}",
+        "a".repeat(100 * 1024)
+    );
+    let r = c
+        .send_raw(
+            Method::POST,
+            "/api/v1/session",
+            "application/json",
+            huge.into_bytes(),
+        )
+        .await
+        .unwrap();
     assert_eq!(r.status, 413);
     assert_eq!(r.code(), "payload_too_large");
 }
@@ -79,11 +145,35 @@ async fn overlong_fields_get_field_errors_and_create_nothing() {
 async fn forged_and_malformed_tokens_are_invalid_not_errors() {
     let s = TestServer::start().await.unwrap();
     let c = s.client().unwrap();
-    for token in ["", "short", &"A".repeat(43), &"x".repeat(10_000), "../../etc/passwd", "' OR 1=1 --"] {
-        let r = c.post("/api/v1/accounts/verify-email", json!({"token": token})).await.unwrap();
-        assert_eq!((r.status.as_u16(), r.code()), (400, "invalid_token"), "{token:?}");
-        let r = c.post("/api/v1/recovery/password/complete", json!({"token": token, "new_password": PASSWORD})).await.unwrap();
-        assert_eq!((r.status.as_u16(), r.code()), (400, "invalid_token"), "{token:?}");
+    for token in [
+        "",
+        "short",
+        &"A".repeat(43),
+        &"x".repeat(10_000),
+        "../../etc/passwd",
+        "' OR 1=1 --",
+    ] {
+        let r = c
+            .post("/api/v1/accounts/verify-email", json!({"token": token}))
+            .await
+            .unwrap();
+        assert_eq!(
+            (r.status.as_u16(), r.code()),
+            (400, "invalid_token"),
+            "{token:?}"
+        );
+        let r = c
+            .post(
+                "/api/v1/recovery/password/complete",
+                json!({"token": token, "new_password": PASSWORD}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (r.status.as_u16(), r.code()),
+            (400, "invalid_token"),
+            "{token:?}"
+        );
     }
 }
 
@@ -91,8 +181,18 @@ async fn forged_and_malformed_tokens_are_invalid_not_errors() {
 async fn forged_session_cookies_are_unauthenticated() {
     let s = TestServer::start().await.unwrap();
     let c = s.client().unwrap();
-    for cookie in ["steward_session=", "steward_session=forged", &format!("steward_session={}", "B".repeat(43))] {
-        let r = c.http.get(format!("{}/api/v1/me", s.base)).header("cookie", cookie).send().await.unwrap();
+    for cookie in [
+        "steward_session=",
+        "steward_session=forged",
+        &format!("steward_session={}", "B".repeat(43)),
+    ] {
+        let r = c
+            .http
+            .get(format!("{}/api/v1/me", s.base))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 401, "{cookie}");
     }
 }
@@ -105,12 +205,24 @@ async fn html_in_fields_is_refused_or_escaped_never_rendered() {
     assert_eq!(r.status, 422);
     // On the page, the submitted value comes back escaped.
     let page = c
-        .post_form("/signup", &[("email", "\"><script>alert(1)</script>"), ("username", "x"), ("password", "p")])
+        .post_form(
+            "/signup",
+            &[
+                ("email", "\"><script>alert(1)</script>"),
+                ("username", "x"),
+                ("password", "p"),
+            ],
+        )
         .await
         .unwrap();
     assert_eq!(page.status, 422);
     assert!(!page.text.contains("<script>alert(1)</script>"));
-    assert!(page.text.contains("&#34;&#62;&#60;script&#62;") || page.text.contains("&quot;&gt;&lt;script&gt;"), "{}", page.text);
+    assert!(
+        page.text.contains("&#34;&#62;&#60;script&#62;")
+            || page.text.contains("&quot;&gt;&lt;script&gt;"),
+        "{}",
+        page.text
+    );
 }
 
 #[tokio::test]
@@ -134,7 +246,13 @@ async fn cross_site_state_changes_are_refused() {
         .unwrap();
     assert_eq!(evil.status(), 403);
     assert_eq!(me(&c).await.0, 200, "still signed in");
-    let same = c.http.delete(format!("{}/api/v1/session", s.base)).header("origin", &s.base).send().await.unwrap();
+    let same = c
+        .http
+        .delete(format!("{}/api/v1/session", s.base))
+        .header("origin", &s.base)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(same.status(), 204);
 }
 
@@ -142,10 +260,23 @@ async fn cross_site_state_changes_are_refused() {
 async fn a_failed_sign_up_leaves_nothing_behind() {
     let s = TestServer::start().await.unwrap();
     let c = s.client().unwrap();
-    assert_eq!(sign_up(&c, "one@example.com", "taken", PASSWORD).await.status, 201);
+    assert_eq!(
+        sign_up(&c, "one@example.com", "taken", PASSWORD)
+            .await
+            .status,
+        201
+    );
     let r = sign_up(&c, "two@example.com", "taken", PASSWORD).await;
     assert_eq!(r.status, 409);
-    assert!(s.running.steward.store().account_by_email("two@example.com").await.unwrap().is_none());
+    assert!(
+        s.running
+            .steward
+            .store()
+            .account_by_email("two@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]

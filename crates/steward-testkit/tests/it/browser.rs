@@ -14,7 +14,10 @@ async fn wait_for_text(driver: &WebDriver, text: &str) -> WebDriverResult<()> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("page never showed {text:?}; it shows:\n{}", driver.source().await?);
+    panic!(
+        "page never showed {text:?}; it shows:\n{}",
+        driver.source().await?
+    );
 }
 
 #[tokio::test]
@@ -24,33 +27,108 @@ async fn create_account_confirm_sign_in_remembered_and_sign_out() {
     let d = &browser.driver;
 
     d.goto(&s.base).await.unwrap();
-    d.find(By::LinkText("Create Account")).await.unwrap().click().await.unwrap();
+    d.find(By::LinkText("Create Account"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_for_text(d, "Create free account").await.unwrap();
-    d.find(By::Id("email")).await.unwrap().send_keys("ada@example.com").await.unwrap();
-    d.find(By::Id("username")).await.unwrap().send_keys("ada").await.unwrap();
-    d.find(By::Id("password")).await.unwrap().send_keys("correct horse battery staple").await.unwrap();
-    d.find(By::Id("accept_terms")).await.unwrap().click().await.unwrap();
-    d.find(By::Id("confirm_age")).await.unwrap().click().await.unwrap();
-    d.find(By::Id("altcha")).await.unwrap().click().await.unwrap();
-    wait_for_text(d, "Verified. You can submit the form.").await.unwrap();
-    d.find(By::XPath("//button[normalize-space()='Create free account']")).await.unwrap().click().await.unwrap();
+    d.find(By::Id("email"))
+        .await
+        .unwrap()
+        .send_keys("ada@example.com")
+        .await
+        .unwrap();
+    d.find(By::Id("username"))
+        .await
+        .unwrap()
+        .send_keys("ada")
+        .await
+        .unwrap();
+    d.find(By::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("correct horse battery staple")
+        .await
+        .unwrap();
+    d.find(By::Id("accept_terms"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    d.find(By::Id("confirm_age"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    d.find(By::Id("altcha"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(d, "Verified. You can submit the form.")
+        .await
+        .unwrap();
+    d.find(By::XPath(
+        "//button[normalize-space()='Create free account']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
     wait_for_text(d, "Check your email").await.unwrap();
 
-    let mail = s.smtp.wait_for("ada@example.com", "Confirm your").await.unwrap();
+    let mail = s
+        .smtp
+        .wait_for("ada@example.com", "Confirm your")
+        .await
+        .unwrap();
     let link = mail.link(&format!("{}/verify-email", s.base)).unwrap();
     d.goto(&link).await.unwrap();
-    d.find(By::XPath("//button[normalize-space()='Confirm email address']")).await.unwrap().click().await.unwrap();
+    d.find(By::XPath(
+        "//button[normalize-space()='Confirm email address']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
     wait_for_text(d, "Email confirmed").await.unwrap();
 
-    d.find(By::LinkText("Sign In")).await.unwrap().click().await.unwrap();
+    d.find(By::LinkText("Sign In"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_for_text(d, "Keep me signed in").await.unwrap();
-    d.find(By::Id("identifier")).await.unwrap().send_keys("ada").await.unwrap();
-    d.find(By::Id("password")).await.unwrap().send_keys("correct horse battery staple").await.unwrap();
+    d.find(By::Id("identifier"))
+        .await
+        .unwrap()
+        .send_keys("ada")
+        .await
+        .unwrap();
+    d.find(By::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("correct horse battery staple")
+        .await
+        .unwrap();
     let remember = d.find(By::Id("remember")).await.unwrap();
     if !remember.is_selected().await.unwrap() {
         remember.click().await.unwrap();
     }
-    d.find(By::XPath("//button[normalize-space()='Sign In']")).await.unwrap().click().await.unwrap();
+    d.find(By::XPath("//button[normalize-space()='Sign In']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_for_text(d, "Welcome, ada").await.unwrap();
     let cookie = d.get_named_cookie("steward_session").await.unwrap();
     let expiry = cookie.expiry.expect("a remembered session has an expiry");
@@ -58,10 +136,25 @@ async fn create_account_confirm_sign_in_remembered_and_sign_out() {
     assert!((29..=30).contains(&days), "cookie lasts {days} days");
     assert!(cookie.http_only.unwrap_or(false));
 
-    d.find(By::Css("details.menu > summary")).await.unwrap().click().await.unwrap();
-    d.find(By::XPath("//button[normalize-space()='Sign out']")).await.unwrap().click().await.unwrap();
-    wait_for_text(d, "Your account for every device").await.unwrap();
-    assert!(d.get_named_cookie("steward_session").await.is_err(), "cookie removed");
+    d.find(By::Css("details.menu > summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    d.find(By::XPath("//button[normalize-space()='Sign out']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(d, "Your account for every device")
+        .await
+        .unwrap();
+    assert!(
+        d.get_named_cookie("steward_session").await.is_err(),
+        "cookie removed"
+    );
     d.goto(&format!("{}/settings", s.base)).await.unwrap();
     wait_for_text(d, "Keep me signed in").await.unwrap();
 

@@ -17,9 +17,12 @@ pub async fn sign_up(c: &ApiClient, email: &str, username: &str, password: &str)
 
 /// Signs in through the API.
 pub async fn sign_in(c: &ApiClient, identifier: &str, password: &str, remember: bool) -> Answer {
-    c.post("/api/v1/session", json!({"identifier": identifier, "password": password, "remember": remember}))
-        .await
-        .unwrap()
+    c.post(
+        "/api/v1/session",
+        json!({"identifier": identifier, "password": password, "remember": remember}),
+    )
+    .await
+    .unwrap()
 }
 
 /// Signs up, confirms the email from the delivered message, and returns a signed-in client.
@@ -28,7 +31,10 @@ pub async fn confirmed_account(s: &TestServer, email: &str, username: &str) -> A
     assert_eq!(sign_up(&c, email, username, PASSWORD).await.status, 201);
     let mail = s.smtp.wait_for(email, "Confirm your").await.unwrap();
     let token = mail.token(&format!("{}/verify-email", s.base)).unwrap();
-    let r = c.post("/api/v1/accounts/verify-email", json!({"token": token})).await.unwrap();
+    let r = c
+        .post("/api/v1/accounts/verify-email", json!({"token": token}))
+        .await
+        .unwrap();
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(sign_in(&c, username, PASSWORD, true).await.status, 200);
     c

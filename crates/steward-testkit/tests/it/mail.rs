@@ -26,10 +26,18 @@ async fn mail_survives_smtp_failures_and_is_retried() {
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
     s.advance(time::Duration::seconds(4));
-    let mail = s.smtp.wait_for("ada@example.com", "Confirm your").await.unwrap_or_else(|e| panic!("{e}; attempts {}", s.smtp.attempts()));
+    let mail = s
+        .smtp
+        .wait_for("ada@example.com", "Confirm your")
+        .await
+        .unwrap_or_else(|e| panic!("{e}; attempts {}", s.smtp.attempts()));
     assert!(mail.text.contains("/verify-email?token="));
     assert_eq!(s.smtp.attempts(), 3);
-    assert_eq!(s.running.steward.store().pending_mail().await.unwrap(), 0, "delivered mail leaves the outbox");
+    assert_eq!(
+        s.running.steward.store().pending_mail().await.unwrap(),
+        0,
+        "delivered mail leaves the outbox"
+    );
 }
 
 #[tokio::test]
@@ -51,7 +59,10 @@ async fn mail_queued_while_the_server_was_down_is_sent_after_restart() {
         .await
         .unwrap();
     let c = first.client().unwrap();
-    assert_eq!(sign_up(&c, "bea@example.com", "bea", PASSWORD).await.status, 201);
+    assert_eq!(
+        sign_up(&c, "bea@example.com", "bea", PASSWORD).await.status,
+        201
+    );
     first.stop().await;
 
     let second = TestServer::builder()
@@ -62,6 +73,10 @@ async fn mail_queued_while_the_server_was_down_is_sent_after_restart() {
         .unwrap();
     // The failed attempt scheduled a retry a few seconds out; move the new server's clock past it.
     second.advance(time::Duration::minutes(1));
-    let mail = second.smtp.wait_for("bea@example.com", "Confirm your").await.unwrap();
+    let mail = second
+        .smtp
+        .wait_for("bea@example.com", "Confirm your")
+        .await
+        .unwrap();
     assert!(mail.text.contains("/verify-email?token="));
 }

@@ -19,12 +19,25 @@ async fn health_readiness_and_metrics() {
 #[tokio::test]
 async fn the_openapi_document_describes_every_endpoint() {
     let s = TestServer::start().await.unwrap();
-    let doc = s.client().unwrap().get("/api/openapi.json").await.unwrap().json;
+    let doc = s
+        .client()
+        .unwrap()
+        .get("/api/openapi.json")
+        .await
+        .unwrap()
+        .json;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     for path in [
-        "/api/v1/challenge", "/api/v1/accounts", "/api/v1/accounts/verify-email", "/api/v1/accounts/verify-email/resend",
-        "/api/v1/session", "/api/v1/me", "/api/v1/me/password", "/api/v1/recovery/password",
-        "/api/v1/recovery/password/complete", "/api/v1/recovery/username",
+        "/api/v1/challenge",
+        "/api/v1/accounts",
+        "/api/v1/accounts/verify-email",
+        "/api/v1/accounts/verify-email/resend",
+        "/api/v1/session",
+        "/api/v1/me",
+        "/api/v1/me/password",
+        "/api/v1/recovery/password",
+        "/api/v1/recovery/password/complete",
+        "/api/v1/recovery/username",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }
@@ -40,11 +53,19 @@ async fn security_headers_are_on_every_answer() {
         let r = c.get(path).await.unwrap();
         let h = &r.headers;
         let csp = h["content-security-policy"].to_str().unwrap();
-        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{path}");
+        assert!(
+            csp.contains("frame-ancestors 'none'")
+                && csp.contains("script-src 'self'")
+                && !csp.contains("unsafe-inline"),
+            "{path}"
+        );
         assert_eq!(h["x-content-type-options"], "nosniff");
         assert_eq!(h["referrer-policy"], "no-referrer");
         assert_eq!(h["cache-control"], "no-store");
-        assert!(h.get("strict-transport-security").is_none(), "no HSTS over plain http");
+        assert!(
+            h.get("strict-transport-security").is_none(),
+            "no HSTS over plain http"
+        );
     }
 }
 
@@ -52,13 +73,26 @@ async fn security_headers_are_on_every_answer() {
 async fn pages_have_no_inline_script() {
     let s = TestServer::start().await.unwrap();
     let c = s.client().unwrap();
-    for path in ["/", "/signup", "/signin", "/trouble-signing-in", "/legal/terms", "/legal/privacy"] {
+    for path in [
+        "/",
+        "/signup",
+        "/signin",
+        "/trouble-signing-in",
+        "/legal/terms",
+        "/legal/privacy",
+    ] {
         let r = c.get(path).await.unwrap();
         assert_eq!(r.status, 200, "{path}");
         for chunk in r.text.split("<script").skip(1) {
-            assert!(chunk.trim_start().starts_with("src="), "inline script on {path}");
+            assert!(
+                chunk.trim_start().starts_with("src="),
+                "inline script on {path}"
+            );
         }
-        assert!(!r.text.contains(" onclick=") && !r.text.contains(" style="), "inline handler or style on {path}");
+        assert!(
+            !r.text.contains(" onclick=") && !r.text.contains(" style="),
+            "inline handler or style on {path}"
+        );
     }
 }
 
@@ -66,25 +100,47 @@ async fn pages_have_no_inline_script() {
 fn config_layers_and_unknown_keys() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("steward.toml");
-    std::fs::write(&file, "listen = \"127.0.0.1:9000\"\n[mail]\nfrom = \"Ops <ops@example.com>\"\n").unwrap();
+    std::fs::write(
+        &file,
+        "listen = \"127.0.0.1:9000\"\n[mail]\nfrom = \"Ops <ops@example.com>\"\n",
+    )
+    .unwrap();
     let secret = dir.path().join("smtp");
     std::fs::write(&secret, "smtp://user:hunter2@mail.example.com:2525\n").unwrap();
     let env = vec![
-        ("STEWARD_DATABASE_URL".to_owned(), "postgres://steward:pw@db/steward".to_owned()),
-        ("STEWARD_MAIL__SMTP_URL_FILE".to_owned(), secret.display().to_string()),
-        ("STEWARD_LIMITS__CREDENTIAL_PER_IP_PER_MINUTE".to_owned(), "99".to_owned()),
+        (
+            "STEWARD_DATABASE_URL".to_owned(),
+            "postgres://steward:pw@db/steward".to_owned(),
+        ),
+        (
+            "STEWARD_MAIL__SMTP_URL_FILE".to_owned(),
+            secret.display().to_string(),
+        ),
+        (
+            "STEWARD_LIMITS__CREDENTIAL_PER_IP_PER_MINUTE".to_owned(),
+            "99".to_owned(),
+        ),
         ("STEWARD_TEST_PG".to_owned(), "ignored".to_owned()),
     ];
-    let over = Overrides { public_url: Some("https://id.example.com/".into()), ..Overrides::default() };
+    let over = Overrides {
+        public_url: Some("https://id.example.com/".into()),
+        ..Overrides::default()
+    };
     let cfg = Config::load_from(Some(&file), env.into_iter(), &over).unwrap();
     assert_eq!(cfg.listen.port(), 9000);
     assert_eq!(cfg.mail.from, "Ops <ops@example.com>");
-    assert_eq!(cfg.mail.smtp_url.as_deref(), Some("smtp://user:hunter2@mail.example.com:2525"));
+    assert_eq!(
+        cfg.mail.smtp_url.as_deref(),
+        Some("smtp://user:hunter2@mail.example.com:2525")
+    );
     assert_eq!(cfg.limits.credential_per_ip_per_minute, 99);
     assert_eq!(cfg.public_url(), "https://id.example.com");
     assert!(cfg.secure_cookies());
     let shown = format!("{cfg:?}");
-    assert!(!shown.contains("hunter2") && !shown.contains(":pw@"), "{shown}");
+    assert!(
+        !shown.contains("hunter2") && !shown.contains(":pw@"),
+        "{shown}"
+    );
 
     let bad = vec![("STEWARD_LISTNE".to_owned(), "x".to_owned())];
     assert!(Config::load_from(None, bad.into_iter(), &Overrides::default()).is_err());
@@ -95,9 +151,15 @@ fn config_layers_and_unknown_keys() {
 #[tokio::test]
 async fn defaults_serve_sqlite_in_the_data_dir_and_mail_to_the_local_mailbox() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = Config { listen: "127.0.0.1:0".parse().unwrap(), data_dir: dir.path().to_path_buf(), ..Config::default() };
+    let cfg = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
     assert!(cfg.mail.smtp_url.is_none());
-    let running = steward_server::start(cfg, std::sync::Arc::new(steward_core::clock::SystemClock)).await.unwrap();
+    let running = steward_server::start(cfg, std::sync::Arc::new(steward_core::clock::SystemClock))
+        .await
+        .unwrap();
     let base = format!("http://{}", running.addr);
     let c = steward_testkit::ApiClient::new(&base).unwrap();
     let r = crate::common::sign_up(&c, "local@example.com", "local", crate::common::PASSWORD).await;
@@ -114,7 +176,14 @@ async fn defaults_serve_sqlite_in_the_data_dir_and_mail_to_the_local_mailbox() {
     }
     let page = found.expect("mail shown on the loopback mailbox page");
     assert!(page.text.contains("local@example.com"));
-    let files: Vec<_> = std::fs::read_dir(dir.path().join("mailbox")).unwrap().flatten().collect();
-    assert!(files.iter().any(|f| f.path().extension().is_some_and(|e| e == "eml")));
+    let files: Vec<_> = std::fs::read_dir(dir.path().join("mailbox"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert!(
+        files
+            .iter()
+            .any(|f| f.path().extension().is_some_and(|e| e == "eml"))
+    );
     running.shutdown().await;
 }

@@ -5,7 +5,9 @@ use steward_testkit::TestServer;
 use crate::common::{PASSWORD, confirmed_account, me};
 
 fn session_cookie(r: &steward_testkit::client::Answer) -> Option<String> {
-    r.set_cookies().into_iter().find(|c| c.starts_with("steward_session="))
+    r.set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("steward_session="))
 }
 
 #[tokio::test]
@@ -13,23 +15,56 @@ async fn sign_in_form_sets_the_session_and_redirects_to_a_local_next_only() {
     let s = TestServer::start().await.unwrap();
     confirmed_account(&s, "ada@example.com", "ada").await;
     let c = s.client().unwrap();
-    let r = c.post_form("/signin", &[("identifier", "ada"), ("password", PASSWORD), ("remember", "true"), ("next", "/settings")]).await.unwrap();
+    let r = c
+        .post_form(
+            "/signin",
+            &[
+                ("identifier", "ada"),
+                ("password", PASSWORD),
+                ("remember", "true"),
+                ("next", "/settings"),
+            ],
+        )
+        .await
+        .unwrap();
     assert_eq!(r.status, 303);
     assert_eq!(r.headers["location"], "/settings");
     assert!(session_cookie(&r).unwrap().contains("Max-Age="));
     assert_eq!(me(&c).await.0, 200);
 
     let c = s.client().unwrap();
-    let r = c.post_form("/signin", &[("identifier", "ada"), ("password", PASSWORD), ("next", "https://evil.example")]).await.unwrap();
+    let r = c
+        .post_form(
+            "/signin",
+            &[
+                ("identifier", "ada"),
+                ("password", PASSWORD),
+                ("next", "https://evil.example"),
+            ],
+        )
+        .await
+        .unwrap();
     assert_eq!(r.headers["location"], "/");
-    assert!(!session_cookie(&r).unwrap().contains("Max-Age="), "not remembered: a browser-session cookie");
+    assert!(
+        !session_cookie(&r).unwrap().contains("Max-Age="),
+        "not remembered: a browser-session cookie"
+    );
 }
 
 #[tokio::test]
 async fn a_wrong_password_shows_one_message_and_keeps_the_identifier() {
     let s = TestServer::start().await.unwrap();
     let c = s.client().unwrap();
-    let r = c.post_form("/signin", &[("identifier", "someone"), ("password", "wrong password here")]).await.unwrap();
+    let r = c
+        .post_form(
+            "/signin",
+            &[
+                ("identifier", "someone"),
+                ("password", "wrong password here"),
+            ],
+        )
+        .await
+        .unwrap();
     assert_eq!(r.status, 422);
     assert!(r.text.contains("Incorrect email/username or password."));
     assert!(r.text.contains("value=\"someone\""));
@@ -47,11 +82,29 @@ async fn settings_needs_sign_in_and_changes_the_password() {
     let c = confirmed_account(&s, "bea@example.com", "bea").await;
     let page = c.get("/settings").await.unwrap();
     assert!(page.text.contains("bea@example.com") && page.text.contains("Confirmed"));
-    let r = c.post_form("/settings/password", &[("current_password", "wrong one"), ("new_password", "a brand new passphrase")]).await.unwrap();
+    let r = c
+        .post_form(
+            "/settings/password",
+            &[
+                ("current_password", "wrong one"),
+                ("new_password", "a brand new passphrase"),
+            ],
+        )
+        .await
+        .unwrap();
     assert_eq!(r.status, 422);
     assert!(r.text.contains("Your current password is not correct."));
     assert!(r.text.contains("aria-invalid=\"true\""));
-    let r = c.post_form("/settings/password", &[("current_password", PASSWORD), ("new_password", "a brand new passphrase")]).await.unwrap();
+    let r = c
+        .post_form(
+            "/settings/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "a brand new passphrase"),
+            ],
+        )
+        .await
+        .unwrap();
     assert_eq!(r.status, 200);
     assert!(r.text.contains("Your password was changed."));
 }
@@ -60,16 +113,31 @@ async fn settings_needs_sign_in_and_changes_the_password() {
 async fn the_confirmation_link_asks_for_a_click_before_using_the_token() {
     let s = TestServer::start().await.unwrap();
     let c = s.client().unwrap();
-    assert_eq!(crate::common::sign_up(&c, "cy@example.com", "cyd", PASSWORD).await.status, 201);
-    let mail = s.smtp.wait_for("cy@example.com", "Confirm your").await.unwrap();
+    assert_eq!(
+        crate::common::sign_up(&c, "cy@example.com", "cyd", PASSWORD)
+            .await
+            .status,
+        201
+    );
+    let mail = s
+        .smtp
+        .wait_for("cy@example.com", "Confirm your")
+        .await
+        .unwrap();
     let link = mail.link(&format!("{}/verify-email", s.base)).unwrap();
     let token = mail.token(&format!("{}/verify-email", s.base)).unwrap();
     // A mail scanner fetching the link does not confirm anything.
     let page = c.get(link.trim_start_matches(&s.base)).await.unwrap();
     assert!(page.text.contains("Confirm email address"));
-    let done = c.post_form("/verify-email", &[("token", &token)]).await.unwrap();
+    let done = c
+        .post_form("/verify-email", &[("token", &token)])
+        .await
+        .unwrap();
     assert!(done.text.contains("Email confirmed"), "{}", done.text);
-    let again = c.post_form("/verify-email", &[("token", &token)]).await.unwrap();
+    let again = c
+        .post_form("/verify-email", &[("token", &token)])
+        .await
+        .unwrap();
     assert_eq!(again.status, 400);
     assert!(again.text.contains("no longer works"));
 }
@@ -79,17 +147,50 @@ async fn trouble_signing_in_says_the_same_for_any_address_and_resets_through_the
     let s = TestServer::start().await.unwrap();
     confirmed_account(&s, "di@example.com", "dina").await;
     let c = s.client().unwrap();
-    let known = c.post_form("/trouble-signing-in", &[("email", "di@example.com"), ("need", "password"), ("altcha", &c.altcha().await.unwrap())]).await.unwrap();
-    let unknown = c.post_form("/trouble-signing-in", &[("email", "zz@example.com"), ("need", "password"), ("altcha", &c.altcha().await.unwrap())]).await.unwrap();
+    let known = c
+        .post_form(
+            "/trouble-signing-in",
+            &[
+                ("email", "di@example.com"),
+                ("need", "password"),
+                ("altcha", &c.altcha().await.unwrap()),
+            ],
+        )
+        .await
+        .unwrap();
+    let unknown = c
+        .post_form(
+            "/trouble-signing-in",
+            &[
+                ("email", "zz@example.com"),
+                ("need", "password"),
+                ("altcha", &c.altcha().await.unwrap()),
+            ],
+        )
+        .await
+        .unwrap();
     assert_eq!(known.status, 200);
     assert_eq!(known.text, unknown.text);
 
-    let mail = s.smtp.wait_for("di@example.com", "Reset your").await.unwrap();
+    let mail = s
+        .smtp
+        .wait_for("di@example.com", "Reset your")
+        .await
+        .unwrap();
     let link = mail.link(&format!("{}/reset-password", s.base)).unwrap();
     let token = mail.token(&format!("{}/reset-password", s.base)).unwrap();
     let form = c.get(link.trim_start_matches(&s.base)).await.unwrap();
     assert!(form.text.contains("Choose a new password"));
-    let done = c.post_form("/reset-password", &[("token", &token), ("new_password", "another fine passphrase")]).await.unwrap();
+    let done = c
+        .post_form(
+            "/reset-password",
+            &[
+                ("token", &token),
+                ("new_password", "another fine passphrase"),
+            ],
+        )
+        .await
+        .unwrap();
     assert!(done.text.contains("Password changed"));
     let stale = c.get(link.trim_start_matches(&s.base)).await.unwrap();
     assert_eq!(stale.status, 400);
@@ -99,5 +200,8 @@ async fn trouble_signing_in_says_the_same_for_any_address_and_resets_through_the
 #[tokio::test]
 async fn the_mailbox_page_is_off_when_smtp_is_configured() {
     let s = TestServer::start().await.unwrap();
-    assert_eq!(s.client().unwrap().get("/mailbox").await.unwrap().status, 404);
+    assert_eq!(
+        s.client().unwrap().get("/mailbox").await.unwrap().status,
+        404
+    );
 }

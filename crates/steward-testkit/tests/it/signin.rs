@@ -41,10 +41,23 @@ async fn keep_me_signed_in_lasts_30_days_otherwise_30_minutes() {
     let short = s.client().unwrap();
     let long = s.client().unwrap();
     let r = sign_in(&short, "cyd", PASSWORD, false).await;
-    let cookie = r.set_cookies().into_iter().find(|c| c.starts_with("steward_session=")).unwrap();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && !cookie.contains("Max-Age"), "{cookie}");
+    let cookie = r
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("steward_session="))
+        .unwrap();
+    assert!(
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax")
+            && !cookie.contains("Max-Age"),
+        "{cookie}"
+    );
     let r = sign_in(&long, "cyd", PASSWORD, true).await;
-    let cookie = r.set_cookies().into_iter().find(|c| c.starts_with("steward_session=")).unwrap();
+    let cookie = r
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("steward_session="))
+        .unwrap();
     assert!(cookie.contains("Max-Age=2592000"), "{cookie}");
 
     s.advance(time::Duration::minutes(29));
@@ -66,7 +79,11 @@ async fn sign_out_ends_only_this_session() {
     assert_eq!(sign_in(&b, "dina", PASSWORD, true).await.status, 200);
     let r = a.delete("/api/v1/session").await.unwrap();
     assert_eq!(r.status, 204);
-    assert!(r.set_cookies().iter().any(|c| c.starts_with("steward_session=;") && c.contains("Max-Age=0")));
+    assert!(
+        r.set_cookies()
+            .iter()
+            .any(|c| c.starts_with("steward_session=;") && c.contains("Max-Age=0"))
+    );
     assert_eq!(me(&a).await.0, 401);
     assert_eq!(me(&b).await.0, 200);
     assert_eq!(a.delete("/api/v1/session").await.unwrap().status, 401);
@@ -76,7 +93,10 @@ async fn sign_out_ends_only_this_session() {
 async fn unconfirmed_accounts_can_sign_in_and_see_that_they_are_unconfirmed() {
     let s = TestServer::start().await.unwrap();
     let c = s.client().unwrap();
-    assert_eq!(sign_up(&c, "ed@example.com", "eddy", PASSWORD).await.status, 201);
+    assert_eq!(
+        sign_up(&c, "ed@example.com", "eddy", PASSWORD).await.status,
+        201
+    );
     assert_eq!(sign_in(&c, "eddy", PASSWORD, false).await.status, 200);
     let (status, body) = me(&c).await;
     assert_eq!(status, 200);
@@ -96,7 +116,12 @@ async fn repeated_failures_slow_the_account_but_not_its_known_browser() {
     let owner = confirmed_account(&s, "fy@example.com", "fyodor").await; // has a device cookie now
     let attacker = s.client().unwrap();
     for _ in 0..3 {
-        assert_eq!(sign_in(&attacker, "fyodor", "guess guess guess", false).await.status, 401);
+        assert_eq!(
+            sign_in(&attacker, "fyodor", "guess guess guess", false)
+                .await
+                .status,
+            401
+        );
     }
     let blocked = sign_in(&attacker, "fyodor", PASSWORD, false).await;
     assert_eq!(blocked.status, 429, "even the right password waits");
@@ -106,12 +131,26 @@ async fn repeated_failures_slow_the_account_but_not_its_known_browser() {
 
     // Unknown accounts slow down identically, so throttling reveals nothing.
     for _ in 0..3 {
-        assert_eq!(sign_in(&attacker, "ghost", "guess guess guess", false).await.status, 401);
+        assert_eq!(
+            sign_in(&attacker, "ghost", "guess guess guess", false)
+                .await
+                .status,
+            401
+        );
     }
-    assert_eq!(sign_in(&attacker, "ghost", "guess guess guess", false).await.status, 429);
+    assert_eq!(
+        sign_in(&attacker, "ghost", "guess guess guess", false)
+            .await
+            .status,
+        429
+    );
 
     s.advance(time::Duration::minutes(15));
-    assert_eq!(sign_in(&attacker, "fyodor", PASSWORD, false).await.status, 200, "the window passed");
+    assert_eq!(
+        sign_in(&attacker, "fyodor", PASSWORD, false).await.status,
+        200,
+        "the window passed"
+    );
 }
 
 #[tokio::test]
@@ -126,11 +165,17 @@ async fn a_forged_device_cookie_earns_nothing() {
         .unwrap();
     confirmed_account(&s, "gus@example.com", "gus").await;
     let c = s.client().unwrap();
-    assert_eq!(sign_in(&c, "gus", "wrong wrong wrong", false).await.status, 401);
+    assert_eq!(
+        sign_in(&c, "gus", "wrong wrong wrong", false).await.status,
+        401
+    );
     let r = c
         .http
         .post(format!("{}/api/v1/session", s.base))
-        .header("cookie", "steward_device=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+        .header(
+            "cookie",
+            "steward_device=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        )
         .json(&json!({"identifier": "gus", "password": PASSWORD}))
         .send()
         .await
@@ -140,7 +185,11 @@ async fn a_forged_device_cookie_earns_nothing() {
 
 #[tokio::test]
 async fn too_many_requests_from_one_ip_get_429_with_retry_after() {
-    let s = TestServer::builder().config(|c| c.limits.credential_per_ip_per_minute = 5).start().await.unwrap();
+    let s = TestServer::builder()
+        .config(|c| c.limits.credential_per_ip_per_minute = 5)
+        .start()
+        .await
+        .unwrap();
     let c = s.client().unwrap();
     let mut statuses = Vec::new();
     for _ in 0..7 {
@@ -150,6 +199,10 @@ async fn too_many_requests_from_one_ip_get_429_with_retry_after() {
     let limited = &statuses[5];
     assert_eq!(limited.status, 429);
     assert_eq!(limited.code(), "rate_limited");
-    let wait: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    let wait: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&wait));
 }
