@@ -17,6 +17,9 @@ pub mod session;
 pub mod steward;
 pub mod throttle;
 
+#[cfg(test)]
+mod testing;
+
 pub use config::CoreConfig;
 pub use error::{CoreError, CoreResult, FieldErrors};
 pub use steward::Steward;

@@ -526,3 +526,29 @@ async fn reopening_a_database_keeps_its_data() {
         Some(new.account)
     );
 }
+
+#[tokio::test]
+async fn a_database_migrated_by_a_newer_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = testing::sqlite_url(dir.path());
+    SqlStore::connect(&url, &PoolConfig::default())
+        .await
+        .unwrap()
+        .close()
+        .await;
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time)
+             VALUES (9999, 'from the future', CURRENT_TIMESTAMP, 1, x'00', 0)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    let err = SqlStore::connect(&url, &PoolConfig::default())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("migrations"), "{err}");
+}

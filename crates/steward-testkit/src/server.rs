@@ -52,6 +52,7 @@ type Tweak = Box<dyn FnOnce(&mut Config) + Send>;
 /// Adjusts a test server's configuration before it starts.
 pub struct TestServerBuilder {
     backend: TestBackend,
+    pg_server: Option<String>,
     tweak: Vec<Tweak>,
 }
 
@@ -76,12 +77,23 @@ impl TestServerBuilder {
         self
     }
 
+    /// Runs on a fresh database of this PostgreSQL server instead of `STEWARD_TEST_PG`.
+    pub fn postgres_server(mut self, url: impl Into<String>) -> Self {
+        self.backend = TestBackend::Postgres;
+        self.pg_server = Some(url.into());
+        self
+    }
+
     /// Starts the SMTP sink and the server.
     pub async fn start(self) -> anyhow::Result<TestServer> {
         steward_server::app::rustls_provider();
         let dir = tempfile::tempdir()?;
         let smtp = SmtpSink::start()?;
-        let mut cfg = Config { listen: "127.0.0.1:0".parse()?, data_dir: dir.path().to_path_buf(), ..Config::default() };
+        let mut cfg = Config {
+            listen: "127.0.0.1:0".parse()?,
+            data_dir: dir.path().to_path_buf(),
+            ..Config::default()
+        };
         cfg.mail.smtp_url = Some(smtp.url());
         cfg.mail.poll_interval_ms = 50;
         // Tests solve challenges in-process; keep the work small but real.

@@ -70,7 +70,10 @@ impl Steward {
                 return Err(CoreError::InvalidCredentials);
             }
         };
-        self.signin_failures.clear(&throttle_key);
+        // A trusted browser signing in says nothing about guesses made elsewhere.
+        if !trusted {
+            self.signin_failures.clear(&throttle_key);
+        }
         if verdict == Verified::YesRehash {
             let phc = self.passwords.hash(password).await?;
             self.store.update_password_hash(account.id, &phc).await?;

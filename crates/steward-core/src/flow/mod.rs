@@ -5,3 +5,6 @@ pub mod recovery;
 pub mod registration;
 pub mod settings;
 pub mod verification;
+
+#[cfg(test)]
+mod tests;

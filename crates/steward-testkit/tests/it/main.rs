@@ -12,3 +12,4 @@ mod password;
 mod recovery;
 mod signin;
 mod signup;
+mod tls;

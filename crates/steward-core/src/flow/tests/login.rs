@@ -1,0 +1,254 @@
+//! Sign-in, sessions, sign-out and the failure throttle.
+
+use super::*;
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_account_fail_alike() {
+    let h = Harness::with_ada().await;
+    let ada = h.account("ada").await;
+
+    for (identifier, password) in [
+        ("ada", "not the password"),
+        ("ada@example.com", ""),
+        ("nobody", PASSWORD),
+        ("nobody@example.com", PASSWORD),
+        ("", PASSWORD),
+        (&"a".repeat(300), PASSWORD),
+    ] {
+        let err = h.sign_in(identifier, password, false).await.unwrap_err();
+        assert!(
+            matches!(err, CoreError::InvalidCredentials),
+            "{identifier:?}: {err:?}"
+        );
+    }
+    assert_eq!(h.store.session_count(ada.id), 0);
+}
+
+#[tokio::test]
+async fn signs_in_by_email_or_username_in_any_case() {
+    let h = Harness::with_ada().await;
+    let ada = h.account("ada").await;
+
+    for identifier in [
+        "ada",
+        "ADA",
+        " Ada ",
+        "ada@example.com",
+        "ADA@EXAMPLE.COM",
+        " Ada@example.com ",
+    ] {
+        let s = h.sign_in(identifier, PASSWORD, false).await.unwrap();
+        assert_eq!(s.account.id, ada.id, "{identifier:?}");
+        assert_eq!(s.session.account_id, ada.id);
+        let who = h.steward.authenticate(&s.token.plain).await.unwrap();
+        assert_eq!(who.session().id, s.session.id);
+        assert_eq!(who.account().id, ada.id);
+    }
+    assert_eq!(h.store.session_count(ada.id), 6);
+}
+
+#[tokio::test]
+async fn sessions_last_30_minutes_or_30_days_when_remembered() {
+    let h = Harness::with_ada().await;
+    let short = h.sign_in("ada", PASSWORD, false).await.unwrap();
+    let long = h.sign_in("ada", PASSWORD, true).await.unwrap();
+    assert_eq!(
+        short.session.expires_at - short.session.created_at,
+        minutes(30)
+    );
+    assert_eq!(
+        long.session.expires_at - long.session.created_at,
+        time::Duration::days(30)
+    );
+    assert!(long.session.remember && !short.session.remember);
+
+    h.advance(minutes(30) - time::Duration::SECOND);
+    assert!(h.live(&short).await && h.live(&long).await);
+    h.advance(time::Duration::SECOND);
+    assert!(!h.live(&short).await, "short session over at 30 minutes");
+    assert!(h.live(&long).await);
+
+    h.advance(time::Duration::days(30) - minutes(30) - time::Duration::SECOND);
+    assert!(h.live(&long).await);
+    h.advance(time::Duration::SECOND);
+    assert!(!h.live(&long).await, "remembered session over at 30 days");
+
+    let ada = h.account("ada").await;
+    assert_eq!(h.store.session_count(ada.id), 2);
+    assert_eq!(
+        h.store
+            .purge_expired_sessions(h.steward.now())
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(h.store.session_count(ada.id), 0);
+}
+
+#[tokio::test]
+async fn signing_out_ends_only_that_session() {
+    let h = Harness::with_ada().await;
+    let (one, who) = h.signed_in("ada").await;
+    let two = h.sign_in("ada", PASSWORD, true).await.unwrap();
+    let three = h.sign_in("ada", PASSWORD, false).await.unwrap();
+
+    h.steward.sign_out(&who).await.unwrap();
+    assert!(!h.live(&one).await);
+    assert!(h.live(&two).await && h.live(&three).await);
+
+    let ended = h
+        .store
+        .delete_sessions_except(who.account().id, Some(two.session.id))
+        .await
+        .unwrap();
+    assert_eq!(ended, 1);
+    assert!(h.live(&two).await && !h.live(&three).await);
+}
+
+#[tokio::test]
+async fn garbage_and_unknown_session_tokens_are_refused() {
+    let h = Harness::with_ada().await;
+    for token in ["", "nonsense", &"a".repeat(43), &"a".repeat(44)] {
+        let err = h.steward.authenticate(token).await.unwrap_err();
+        assert!(matches!(err, CoreError::Unauthenticated), "{token:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_old_hash_is_upgraded_at_sign_in() {
+    let h = Harness::with_ada().await;
+    let stronger = CoreConfig {
+        argon2_memory_kib: 128,
+        ..cheap_config()
+    };
+    let upgraded = Harness::steward_on(stronger, &h.store, &h.clock).await;
+
+    upgraded
+        .sign_in("ada", PASSWORD, false, &ClientInfo::default(), &[])
+        .await
+        .unwrap();
+
+    let hash = h.account("ada").await.password_hash;
+    assert!(hash.starts_with("$argon2id$v=19$m=128,t=1,p=1$"), "{hash}");
+    upgraded
+        .sign_in("ADA", PASSWORD, false, &ClientInfo::default(), &[])
+        .await
+        .unwrap();
+}
+
+/// A harness whose accounts slow down after three failures.
+async fn throttled() -> Harness {
+    let h = Harness::with(CoreConfig {
+        signin_failures_per_account: 3,
+        ..cheap_config()
+    })
+    .await;
+    h.register("ada@example.com", "ada").await.unwrap();
+    h.register("bob@example.com", "bob").await.unwrap();
+    h
+}
+
+async fn fail_three_times(h: &Harness, identifier: &str) {
+    for _ in 0..3 {
+        let err = h
+            .sign_in(identifier, "not the password", false)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, CoreError::InvalidCredentials), "{err:?}");
+    }
+}
+
+#[tokio::test]
+async fn repeated_failures_slow_the_account_down_until_the_window_ends() {
+    let h = throttled().await;
+    h.advance(minutes(1));
+    fail_three_times(&h, "ada").await;
+
+    // The account is throttled, whichever identifier names it, even with the right password.
+    for identifier in ["ada", "ADA@example.com"] {
+        let err = h.sign_in(identifier, PASSWORD, false).await.unwrap_err();
+        assert!(
+            matches!(err, CoreError::RateLimited(wait) if wait == Duration::from_secs(15 * 60)),
+            "{identifier:?}: {err:?}"
+        );
+    }
+    h.sign_in("bob", PASSWORD, false).await.unwrap();
+
+    h.advance(minutes(15) - time::Duration::SECOND);
+    let err = h.sign_in("ada", PASSWORD, false).await.unwrap_err();
+    assert!(
+        matches!(err, CoreError::RateLimited(wait) if wait == Duration::from_secs(1)),
+        "{err:?}"
+    );
+
+    h.advance(time::Duration::SECOND);
+    h.sign_in("ada", PASSWORD, false).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_browser_trusted_for_the_account_is_not_slowed_down() {
+    let h = throttled().await;
+    let ada = h.account("ada").await;
+    let bob = h.account("bob").await;
+    fail_three_times(&h, "ada@example.com").await;
+    let client = ClientInfo::default();
+
+    // Trusted for another account only: still throttled.
+    let err = h
+        .steward
+        .sign_in("ada", PASSWORD, false, &client, &[bob.id, Uuid::now_v7()])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CoreError::RateLimited(_)), "{err:?}");
+
+    // Trusted for this account: the password is still checked, but no waiting.
+    let err = h
+        .steward
+        .sign_in("ada", "not the password", false, &client, &[ada.id])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CoreError::InvalidCredentials), "{err:?}");
+    let s = h
+        .steward
+        .sign_in("ada", PASSWORD, true, &client, &[bob.id, ada.id])
+        .await
+        .unwrap();
+    assert_eq!(s.account.id, ada.id);
+}
+
+#[tokio::test]
+async fn unknown_identifiers_are_slowed_down_alike() {
+    let h = throttled().await;
+    fail_three_times(&h, "ghost").await;
+    fail_three_times(&h, "ghost@example.com").await;
+
+    for identifier in ["ghost", " GHOST ", "Ghost@Example.com"] {
+        let err = h.sign_in(identifier, PASSWORD, false).await.unwrap_err();
+        assert!(
+            matches!(err, CoreError::RateLimited(_)),
+            "{identifier:?}: {err:?}"
+        );
+    }
+    h.sign_in("ada", PASSWORD, false).await.unwrap();
+
+    h.advance(minutes(15));
+    let err = h.sign_in("ghost", PASSWORD, false).await.unwrap_err();
+    assert!(matches!(err, CoreError::InvalidCredentials), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_successful_sign_in_resets_the_failure_count() {
+    let h = throttled().await;
+    for _ in 0..2 {
+        h.sign_in("ada", "not the password", false)
+            .await
+            .unwrap_err();
+    }
+    h.sign_in("ada", PASSWORD, false).await.unwrap();
+    for _ in 0..2 {
+        h.sign_in("ada", "not the password", false)
+            .await
+            .unwrap_err();
+    }
+    h.sign_in("ada", PASSWORD, false).await.unwrap();
+}

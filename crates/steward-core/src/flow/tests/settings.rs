@@ -1,0 +1,72 @@
+//! Changing the password while signed in.
+
+use super::*;
+
+#[tokio::test]
+async fn changing_the_password_needs_the_current_one() {
+    let h = Harness::with_ada().await;
+    let (this, who) = h.signed_in("ada").await;
+    let other = h.sign_in("ada", PASSWORD, true).await.unwrap();
+
+    let err = h
+        .steward
+        .change_password(&who, "not my password", NEW_PASSWORD)
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, CoreError::WrongPassword), "{err:?}");
+    assert!(h.live(&this).await && h.live(&other).await);
+    assert!(h.mails("password_changed").is_empty());
+    h.sign_in("ada", PASSWORD, false).await.unwrap();
+}
+
+#[tokio::test]
+async fn changing_the_password_keeps_this_session_and_ends_the_others() {
+    let h = Harness::with_ada().await;
+    let ada = h.account("ada").await;
+    let (this, who) = h.signed_in("ada").await;
+    let other = h.sign_in("ada@example.com", PASSWORD, true).await.unwrap();
+    let pending_reset = h.reset_token("ada@example.com").await;
+    h.advance(minutes(3));
+
+    h.steward
+        .change_password(&who, PASSWORD, NEW_PASSWORD)
+        .await
+        .unwrap();
+
+    assert!(h.live(&this).await, "the session that changed it stays");
+    assert!(!h.live(&other).await);
+    assert_eq!(h.store.session_count(ada.id), 1);
+
+    let changed = h.mails("password_changed");
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0].to, "Ada@example.com");
+    assert_eq!(changed[0].text, "http://127.0.0.1:8080/trouble-signing-in");
+
+    let err = h.sign_in("ada", PASSWORD, false).await.unwrap_err();
+    assert!(matches!(err, CoreError::InvalidCredentials), "{err:?}");
+    h.sign_in("ada", NEW_PASSWORD, false).await.unwrap();
+
+    let err = h
+        .steward
+        .check_reset_token(&pending_reset)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, CoreError::InvalidToken),
+        "a reset link sent before the change no longer works: {err:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_new_password_must_follow_the_rules_and_differ() {
+    let h = Harness::with_ada().await;
+    let (_, who) = h.signed_in("ada").await;
+
+    for new in ["password", "short", "ada", "Ada@example.com", PASSWORD] {
+        let fields = invalid_fields(h.steward.change_password(&who, PASSWORD, new).await);
+        assert_eq!(fields, ["new_password"], "{new:?}");
+    }
+    assert!(h.mails("password_changed").is_empty());
+    h.sign_in("ada", PASSWORD, false).await.unwrap();
+}

@@ -1,0 +1,506 @@
+//! In-memory ports for unit tests of the use cases. Compiled only for tests.
+//!
+//! [`MemStore`] mirrors the semantics of the SQL store in `steward-store` (its
+//! contract suite is what proves the real one): one mutex stands for one
+//! transaction, so every port method is atomic here too. [`FixedMailer`]
+//! renders mail as plain data so tests can read links and usernames back.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::account::Account;
+use crate::error::StoreError;
+use crate::mail::{Mail, MailRenderer, OutgoingMail};
+use crate::ports::{
+    AccountStore, ConsentRecord, EmailToken, NewAccount, OutboxStore, QueuedMail, SecurityStore,
+    SessionStore, StoreResult, TokenKind, TokenStore,
+};
+use crate::secret::SecretHash;
+use crate::session::Session;
+
+/// Longest delivery error kept (as in the SQL store).
+const MAX_ERROR: usize = 500;
+
+/// All storage ports in memory.
+#[derive(Debug, Default)]
+pub(crate) struct MemStore {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    accounts: Vec<StoredAccount>,
+    consents: Vec<ConsentRecord>,
+    tokens: Vec<StoredToken>,
+    sessions: Vec<Session>,
+    outbox: Vec<OutboxRow>,
+    used_challenges: HashMap<[u8; 32], OffsetDateTime>,
+    secrets: HashMap<String, Vec<u8>>,
+}
+
+#[derive(Debug)]
+struct StoredAccount {
+    account: Account,
+    email_key: String,
+}
+
+#[derive(Debug)]
+struct StoredToken {
+    token: EmailToken,
+    used_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug)]
+struct OutboxRow {
+    id: Uuid,
+    mail: OutgoingMail,
+    next_attempt_at: OffsetDateTime,
+    locked_until: Option<OffsetDateTime>,
+    attempts: i32,
+    last_error: Option<String>,
+}
+
+impl State {
+    fn enqueue(&mut self, mail: &OutgoingMail, now: OffsetDateTime) {
+        self.outbox.push(OutboxRow {
+            id: Uuid::now_v7(),
+            mail: mail.clone(),
+            next_attempt_at: now,
+            locked_until: None,
+            attempts: 0,
+            last_error: None,
+        });
+    }
+
+    fn account_mut(&mut self, id: Uuid) -> Option<&mut StoredAccount> {
+        self.accounts.iter_mut().find(|a| a.account.id == id)
+    }
+
+    /// The unused, unexpired token of `kind` with this hash.
+    fn live_token_mut(
+        &mut self,
+        kind: TokenKind,
+        hash: &SecretHash,
+        now: OffsetDateTime,
+    ) -> Option<&mut StoredToken> {
+        self.tokens.iter_mut().find(|t| {
+            t.token.kind == kind
+                && &t.token.hash == hash
+                && t.used_at.is_none()
+                && t.token.expires_at > now
+        })
+    }
+
+    fn insert_token(&mut self, token: &EmailToken) -> StoreResult<()> {
+        if self
+            .tokens
+            .iter()
+            .any(|t| t.token.id == token.id || t.token.hash == token.hash)
+        {
+            return Err(StoreError::Backend("duplicate email token".into()));
+        }
+        self.tokens.push(StoredToken {
+            token: token.clone(),
+            used_at: None,
+        });
+        Ok(())
+    }
+}
+
+impl MemStore {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Every message in the outbox, oldest first.
+    pub(crate) fn mails(&self) -> Vec<OutgoingMail> {
+        self.lock().outbox.iter().map(|r| r.mail.clone()).collect()
+    }
+
+    /// How many sessions an account has, live or expired.
+    pub(crate) fn session_count(&self, account_id: Uuid) -> usize {
+        self.lock()
+            .sessions
+            .iter()
+            .filter(|s| s.account_id == account_id)
+            .count()
+    }
+
+    /// How many accounts exist.
+    pub(crate) fn account_count(&self) -> usize {
+        self.lock().accounts.len()
+    }
+}
+
+#[async_trait]
+impl AccountStore for MemStore {
+    async fn create_account(&self, new: &NewAccount) -> StoreResult<()> {
+        let mut st = self.lock();
+        let a = &new.account;
+        if st.accounts.iter().any(|s| s.email_key == new.email_key) {
+            return Err(StoreError::EmailTaken);
+        }
+        if st.accounts.iter().any(|s| s.account.username == a.username) {
+            return Err(StoreError::UsernameTaken);
+        }
+        if st.accounts.iter().any(|s| s.account.id == a.id) {
+            return Err(StoreError::Backend("duplicate account id".into()));
+        }
+        // Check everything before changing anything: all or nothing.
+        if st
+            .tokens
+            .iter()
+            .any(|t| t.token.id == new.verification.id || t.token.hash == new.verification.hash)
+        {
+            return Err(StoreError::Backend("duplicate email token".into()));
+        }
+        st.accounts.push(StoredAccount {
+            account: a.clone(),
+            email_key: new.email_key.clone(),
+        });
+        st.consents.extend(new.consents.iter().cloned());
+        st.insert_token(&new.verification)?;
+        st.enqueue(&new.mail, a.created_at);
+        Ok(())
+    }
+
+    async fn account_by_id(&self, id: Uuid) -> StoreResult<Option<Account>> {
+        Ok(self
+            .lock()
+            .accounts
+            .iter()
+            .find(|s| s.account.id == id)
+            .map(|s| s.account.clone()))
+    }
+
+    async fn account_by_email(&self, email_key: &str) -> StoreResult<Option<Account>> {
+        Ok(self
+            .lock()
+            .accounts
+            .iter()
+            .find(|s| s.email_key == email_key)
+            .map(|s| s.account.clone()))
+    }
+
+    async fn account_by_username(&self, username: &str) -> StoreResult<Option<Account>> {
+        Ok(self
+            .lock()
+            .accounts
+            .iter()
+            .find(|s| s.account.username == username)
+            .map(|s| s.account.clone()))
+    }
+
+    async fn update_password_hash(&self, account_id: Uuid, phc: &str) -> StoreResult<()> {
+        if let Some(s) = self.lock().account_mut(account_id) {
+            s.account.password_hash = phc.to_owned();
+        }
+        Ok(())
+    }
+
+    async fn change_password(
+        &self,
+        account_id: Uuid,
+        phc: &str,
+        keep: Option<Uuid>,
+        mail: &OutgoingMail,
+        now: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let mut st = self.lock();
+        if let Some(s) = st.account_mut(account_id) {
+            s.account.password_hash = phc.to_owned();
+        }
+        st.sessions
+            .retain(|s| s.account_id != account_id || keep == Some(s.id));
+        st.tokens.retain(|t| {
+            !(t.token.account_id == account_id
+                && t.token.kind == TokenKind::ResetPassword
+                && t.used_at.is_none())
+        });
+        st.enqueue(mail, now);
+        Ok(())
+    }
+
+    async fn consents(&self, account_id: Uuid) -> StoreResult<Vec<ConsentRecord>> {
+        let mut out: Vec<ConsentRecord> = self
+            .lock()
+            .consents
+            .iter()
+            .filter(|c| c.account_id == account_id)
+            .cloned()
+            .collect();
+        out.sort_by_key(|c| (c.at, c.id));
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl TokenStore for MemStore {
+    async fn issue_token(
+        &self,
+        token: &EmailToken,
+        mail: &OutgoingMail,
+        now: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let mut st = self.lock();
+        // A newer link voids every older unused one of the same kind.
+        let voided: Vec<StoredToken> = {
+            let (gone, kept) = std::mem::take(&mut st.tokens).into_iter().partition(|t| {
+                t.token.account_id == token.account_id
+                    && t.token.kind == token.kind
+                    && t.used_at.is_none()
+            });
+            st.tokens = kept;
+            gone
+        };
+        if let Err(e) = st.insert_token(token) {
+            st.tokens.extend(voided); // roll back
+            return Err(e);
+        }
+        st.enqueue(mail, now);
+        Ok(())
+    }
+
+    async fn peek_token(
+        &self,
+        kind: TokenKind,
+        hash: &SecretHash,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<Uuid>> {
+        Ok(self
+            .lock()
+            .live_token_mut(kind, hash, now)
+            .map(|t| t.token.account_id))
+    }
+
+    async fn confirm_email(
+        &self,
+        hash: &SecretHash,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<Uuid>> {
+        let mut st = self.lock();
+        let Some(t) = st.live_token_mut(TokenKind::VerifyEmail, hash, now) else {
+            return Ok(None);
+        };
+        t.used_at = Some(now);
+        let (account_id, email_key) = (t.token.account_id, t.token.email_key.clone());
+        // Confirms only the address the link was sent to, and keeps the first confirmation time.
+        if let Some(s) = st.account_mut(account_id)
+            && s.email_key == email_key
+        {
+            s.account.email_verified_at.get_or_insert(now);
+        }
+        Ok(Some(account_id))
+    }
+
+    async fn complete_reset(
+        &self,
+        hash: &SecretHash,
+        phc: &str,
+        mail: &OutgoingMail,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let mut st = self.lock();
+        let Some(t) = st.live_token_mut(TokenKind::ResetPassword, hash, now) else {
+            return Ok(false);
+        };
+        t.used_at = Some(now);
+        let account_id = t.token.account_id;
+        if let Some(s) = st.account_mut(account_id) {
+            s.account.password_hash = phc.to_owned();
+        }
+        st.sessions.retain(|s| s.account_id != account_id);
+        st.enqueue(mail, now);
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemStore {
+    async fn create_session(&self, session: &Session) -> StoreResult<()> {
+        let mut st = self.lock();
+        if st
+            .sessions
+            .iter()
+            .any(|s| s.id == session.id || s.token_hash == session.token_hash)
+        {
+            return Err(StoreError::Backend("duplicate session".into()));
+        }
+        if !st
+            .accounts
+            .iter()
+            .any(|a| a.account.id == session.account_id)
+        {
+            return Err(StoreError::Backend("session of an unknown account".into()));
+        }
+        st.sessions.push(session.clone());
+        Ok(())
+    }
+
+    async fn session_by_token(
+        &self,
+        hash: &SecretHash,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<(Session, Account)>> {
+        let st = self.lock();
+        let Some(session) = st
+            .sessions
+            .iter()
+            .find(|s| &s.token_hash == hash && s.expires_at > now)
+        else {
+            return Ok(None);
+        };
+        Ok(st
+            .accounts
+            .iter()
+            .find(|a| a.account.id == session.account_id)
+            .map(|a| (session.clone(), a.account.clone())))
+    }
+
+    async fn delete_session(&self, id: Uuid) -> StoreResult<()> {
+        self.lock().sessions.retain(|s| s.id != id);
+        Ok(())
+    }
+
+    async fn delete_sessions_except(
+        &self,
+        account_id: Uuid,
+        keep: Option<Uuid>,
+    ) -> StoreResult<u64> {
+        let mut st = self.lock();
+        let before = st.sessions.len();
+        st.sessions
+            .retain(|s| s.account_id != account_id || keep == Some(s.id));
+        Ok((before - st.sessions.len()) as u64)
+    }
+
+    async fn purge_expired_sessions(&self, now: OffsetDateTime) -> StoreResult<u64> {
+        let mut st = self.lock();
+        let before = st.sessions.len();
+        st.sessions.retain(|s| s.expires_at > now);
+        Ok((before - st.sessions.len()) as u64)
+    }
+}
+
+#[async_trait]
+impl OutboxStore for MemStore {
+    async fn enqueue_mail(&self, mail: &OutgoingMail, now: OffsetDateTime) -> StoreResult<()> {
+        self.lock().enqueue(mail, now);
+        Ok(())
+    }
+
+    async fn claim_mail(
+        &self,
+        now: OffsetDateTime,
+        lease: time::Duration,
+        limit: i64,
+    ) -> StoreResult<Vec<QueuedMail>> {
+        let mut st = self.lock();
+        let mut due: Vec<&mut OutboxRow> = st
+            .outbox
+            .iter_mut()
+            .filter(|r| r.next_attempt_at <= now && r.locked_until.is_none_or(|l| l <= now))
+            .collect();
+        due.sort_by_key(|r| r.next_attempt_at);
+        Ok(due
+            .into_iter()
+            .take(usize::try_from(limit).unwrap_or(0))
+            .map(|r| {
+                r.locked_until = Some(now + lease);
+                r.attempts += 1;
+                QueuedMail {
+                    id: r.id,
+                    mail: r.mail.clone(),
+                    attempts: r.attempts,
+                }
+            })
+            .collect())
+    }
+
+    async fn mail_sent(&self, id: Uuid) -> StoreResult<()> {
+        self.lock().outbox.retain(|r| r.id != id);
+        Ok(())
+    }
+
+    async fn mail_failed(
+        &self,
+        id: Uuid,
+        retry_at: OffsetDateTime,
+        error: &str,
+    ) -> StoreResult<()> {
+        if let Some(r) = self.lock().outbox.iter_mut().find(|r| r.id == id) {
+            r.next_attempt_at = retry_at;
+            r.locked_until = None;
+            r.last_error = Some(error.chars().take(MAX_ERROR).collect());
+        }
+        Ok(())
+    }
+
+    async fn pending_mail(&self) -> StoreResult<i64> {
+        Ok(i64::try_from(self.lock().outbox.len()).unwrap_or(i64::MAX))
+    }
+}
+
+#[async_trait]
+impl SecurityStore for MemStore {
+    async fn use_challenge(
+        &self,
+        id: &[u8; 32],
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let mut st = self.lock();
+        // Expired entries can never be replayed (the expiry is signed), so drop them as we go.
+        st.used_challenges.retain(|_, exp| *exp > now);
+        if st.used_challenges.contains_key(id) {
+            return Ok(false);
+        }
+        st.used_challenges.insert(*id, expires_at);
+        Ok(true)
+    }
+
+    async fn server_secret(&self, name: &str, fresh: Vec<u8>) -> StoreResult<Vec<u8>> {
+        Ok(self
+            .lock()
+            .secrets
+            .entry(name.to_owned())
+            .or_insert(fresh)
+            .clone())
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        Ok(())
+    }
+}
+
+/// Renders mail as data: subject and kind are [`Mail::kind`], the text is the one
+/// field a test needs (the link for confirmation and reset mail, the username for
+/// reminders and "account exists", the recovery link for "password changed").
+#[derive(Debug, Default)]
+pub(crate) struct FixedMailer;
+
+impl MailRenderer for FixedMailer {
+    fn render(&self, mail: &Mail) -> OutgoingMail {
+        let text = match mail {
+            Mail::VerifyEmail { link, .. } | Mail::ResetPassword { link, .. } => link.clone(),
+            Mail::AccountExists { username, .. } | Mail::UsernameReminder { username, .. } => {
+                username.clone()
+            }
+            Mail::PasswordChanged { recovery_link, .. } => recovery_link.clone(),
+        };
+        OutgoingMail {
+            to: mail.to().to_owned(),
+            subject: mail.kind().to_owned(),
+            html: text.clone(),
+            text,
+            kind: mail.kind().to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
