@@ -39,6 +39,8 @@ pub struct CoreConfig {
     pub signin_failures_per_account: u32,
     /// The window those failures are counted in.
     pub signin_failure_window: Duration,
+    /// How long a validated session is trusted from memory (zero: always ask the store).
+    pub session_cache_ttl: Duration,
 }
 
 impl Default for CoreConfig {
@@ -61,6 +63,7 @@ impl Default for CoreConfig {
             minimum_age: 16,
             signin_failures_per_account: 10,
             signin_failure_window: Duration::from_secs(15 * 60),
+            session_cache_ttl: Duration::from_secs(1),
         }
     }
 }

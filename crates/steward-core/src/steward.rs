@@ -14,6 +14,7 @@ use crate::config::CoreConfig;
 use crate::error::{CoreError, CoreResult};
 use crate::mail::{Mail, MailRenderer, OutgoingMail};
 use crate::ports::Store;
+use crate::session::cache::SessionCache;
 use crate::throttle::FailureThrottle;
 
 /// Name of the server secret that keys proof-of-work challenges.
@@ -29,6 +30,7 @@ pub struct Steward {
     pub(crate) passwords: Passwords,
     pub(crate) altcha: Altcha,
     pub(crate) signin_failures: Arc<FailureThrottle>,
+    pub(crate) sessions: Arc<SessionCache>,
 }
 
 impl Steward {
@@ -48,6 +50,7 @@ impl Steward {
             cfg.signin_failures_per_account,
             cfg.signin_failure_window,
         ));
+        let sessions = Arc::new(SessionCache::new(cfg.session_cache_ttl));
         Ok(Self {
             cfg: Arc::new(cfg),
             store,
@@ -56,6 +59,7 @@ impl Steward {
             passwords,
             altcha,
             signin_failures,
+            sessions,
         })
     }
 

@@ -14,7 +14,7 @@ use steward_core::{CoreConfig, Steward};
 use steward_store::{PoolConfig, SqlStore};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::config::Config;
 use crate::http::client::DeviceKeys;

@@ -138,6 +138,7 @@ impl TestServer {
     pub fn builder() -> TestServerBuilder {
         TestServerBuilder {
             backend: TestBackend::from_env(),
+            pg_server: None,
             tweak: Vec::new(),
         }
     }

@@ -104,19 +104,27 @@ impl Steward {
     }
 
     /// The signed-in capability for a presented cookie value, if the session is live.
+    /// Served from the session cache when it was validated within the last moment.
     pub async fn authenticate(&self, token: &str) -> CoreResult<SignedIn> {
         let hash = parse_secret(token).ok_or(CoreError::Unauthenticated)?;
+        let now = self.now();
+        if let Some(who) = self.sessions.get(&hash, now) {
+            return Ok(who);
+        }
         let (session, account) = self
             .store
-            .session_by_token(&hash, self.now())
+            .session_by_token(&hash, now)
             .await?
             .ok_or(CoreError::Unauthenticated)?;
-        Ok(SignedIn::new(session, account))
+        let who = SignedIn::new(session, account);
+        self.sessions.put(hash, who.clone(), now);
+        Ok(who)
     }
 
     /// Ends the current session.
     pub async fn sign_out(&self, who: &SignedIn) -> CoreResult<()> {
         self.store.delete_session(who.session().id).await?;
+        self.sessions.forget_account(who.account().id);
         tracing::info!(account = %who.account().id, session = %who.session().id, "signed out");
         Ok(())
     }

@@ -89,6 +89,7 @@ impl Steward {
         {
             return Err(CoreError::InvalidToken);
         }
+        self.sessions.forget_account(account.id);
         tracing::info!(account = %account.id, "password reset; all sessions ended");
         Ok(())
     }

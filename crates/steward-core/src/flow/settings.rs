@@ -41,6 +41,7 @@ impl Steward {
         self.store
             .change_password(account.id, &phc, Some(who.session().id), &mail, now)
             .await?;
+        self.sessions.forget_account(account.id);
         tracing::info!(account = %account.id, "password changed; other sessions ended");
         Ok(())
     }

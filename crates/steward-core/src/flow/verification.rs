@@ -14,10 +14,14 @@ impl Steward {
     /// Confirms the address a verification token was sent to. Single use.
     pub async fn verify_email(&self, token: &str) -> CoreResult<Uuid> {
         let hash = parse_secret(token).ok_or(CoreError::InvalidToken)?;
-        self.store
+        let account = self
+            .store
             .confirm_email(&hash, self.now())
             .await?
-            .ok_or(CoreError::InvalidToken)
+            .ok_or(CoreError::InvalidToken)?;
+        // Cached sessions still say "unconfirmed".
+        self.sessions.forget_account(account);
+        Ok(account)
     }
 
     /// Sends a new confirmation link (voiding older ones). Does nothing if already confirmed.

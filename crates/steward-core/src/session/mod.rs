@@ -1,5 +1,7 @@
 //! Sessions: lifetimes and the signed-in capability.
 
+pub mod cache;
+
 use std::net::IpAddr;
 
 use time::OffsetDateTime;
