@@ -54,7 +54,7 @@ async fn main() -> anyhow::Result<()> {
         let mut builder = TestServer::builder().config(|c| {
             // Benchmarks may raise limits through ordinary configuration.
             c.limits.credential_per_ip_per_minute = 10_000_000;
-            c.limits.recovery_per_email_per_hour = 10_000_000;
+            c.limits.emails_per_address_per_hour = 10_000_000;
             c.log.filter = "warn".into();
         });
         if let Some(pg) = &args.pg {

@@ -41,6 +41,8 @@ pub struct CoreConfig {
     pub signin_failure_window: Duration,
     /// How long a validated session is trusted from memory (zero: always ask the store).
     pub session_cache_ttl: Duration,
+    /// Emails sent on request (sign-up, confirmation, recovery) to one address per hour.
+    pub emails_per_address_per_hour: u32,
 }
 
 impl Default for CoreConfig {
@@ -64,6 +66,7 @@ impl Default for CoreConfig {
             signin_failures_per_account: 10,
             signin_failure_window: Duration::from_secs(15 * 60),
             session_cache_ttl: Duration::from_secs(1),
+            emails_per_address_per_hour: 5,
         }
     }
 }

@@ -31,6 +31,7 @@ pub struct Steward {
     pub(crate) altcha: Altcha,
     pub(crate) signin_failures: Arc<FailureThrottle>,
     pub(crate) sessions: Arc<SessionCache>,
+    pub(crate) address_quota: Arc<FailureThrottle>,
 }
 
 impl Steward {
@@ -51,6 +52,10 @@ impl Steward {
             cfg.signin_failure_window,
         ));
         let sessions = Arc::new(SessionCache::new(cfg.session_cache_ttl));
+        let address_quota = Arc::new(FailureThrottle::new(
+            cfg.emails_per_address_per_hour,
+            std::time::Duration::from_secs(3600),
+        ));
         Ok(Self {
             cfg: Arc::new(cfg),
             store,
@@ -60,6 +65,7 @@ impl Steward {
             altcha,
             signin_failures,
             sessions,
+            address_quota,
         })
     }
 
@@ -103,6 +109,19 @@ impl Steward {
     /// A fresh "I'm not a robot" challenge.
     pub fn challenge(&self) -> steward_proto::Challenge {
         self.altcha.issue(self.now())
+    }
+
+    /// Counts one email requested for `address_key`, refusing past the hourly quota.
+    /// Called after the robot check, so requests that did no work cannot use up
+    /// someone else's quota.
+    pub(crate) fn spend_address_quota(&self, address_key: &str) -> CoreResult<()> {
+        let key: String = address_key.chars().take(254).collect();
+        let now = self.now();
+        self.address_quota
+            .check(&key, now)
+            .map_err(CoreError::RateLimited)?;
+        self.address_quota.record_failure(&key, now);
+        Ok(())
     }
 
     /// Checks a proof-of-work answer and uses it up.

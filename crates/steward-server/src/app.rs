@@ -60,6 +60,7 @@ fn core_config(cfg: &Config) -> CoreConfig {
         terms_version: cfg.legal.terms_version.clone(),
         privacy_version: cfg.legal.privacy_version.clone(),
         signin_failures_per_account: cfg.limits.signin_failures_per_account,
+        emails_per_address_per_hour: cfg.limits.emails_per_address_per_hour,
         ..CoreConfig::default()
     }
 }
@@ -182,10 +183,15 @@ pub fn router(state: AppState, max_body: usize) -> Router {
             http::security::headers,
         ))
         .layer(middleware::from_fn(record_metrics))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            // The path only: query strings may carry tokens and never reach the logs.
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    // The path only: query strings may carry tokens and never reach the logs.
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                })
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
         .with_state(state)
 }
 

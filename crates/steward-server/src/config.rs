@@ -83,8 +83,8 @@ pub struct LimitsConfig {
     pub credential_per_ip_per_minute: u32,
     /// Failed sign-ins on one account before it slows down (per 15 minutes).
     pub signin_failures_per_account: u32,
-    /// Recovery emails one address may receive per hour.
-    pub recovery_per_email_per_hour: u32,
+    /// Emails one address may be sent on request per hour (sign-up, confirmation, recovery).
+    pub emails_per_address_per_hour: u32,
     /// Largest request body, bytes.
     pub max_body_bytes: usize,
 }
@@ -166,7 +166,7 @@ impl Default for LimitsConfig {
         Self {
             credential_per_ip_per_minute: 30,
             signin_failures_per_account: 10,
-            recovery_per_email_per_hour: 5,
+            emails_per_address_per_hour: 5,
             max_body_bytes: 64 * 1024,
         }
     }

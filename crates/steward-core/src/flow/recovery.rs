@@ -20,8 +20,9 @@ impl Steward {
     /// Sends a reset link if the address has an account. Always `Ok` after the robot check.
     pub async fn request_password_reset(&self, email: &str, altcha: &str) -> CoreResult<()> {
         self.pass_challenge(altcha).await?;
-        let this = self.clone();
         let key = email_key(email);
+        self.spend_address_quota(&key)?;
+        let this = self.clone();
         tokio::spawn(async move {
             if let Err(e) = this.send_reset_link(&key).await {
                 tracing::error!(error = %e, "could not issue a password reset");
@@ -33,8 +34,9 @@ impl Steward {
     /// Emails the username if the address has an account. Always `Ok` after the robot check.
     pub async fn request_username_reminder(&self, email: &str, altcha: &str) -> CoreResult<()> {
         self.pass_challenge(altcha).await?;
-        let this = self.clone();
         let key = email_key(email);
+        self.spend_address_quota(&key)?;
+        let this = self.clone();
         tokio::spawn(async move {
             if let Err(e) = this.send_username(&key).await {
                 tracing::error!(error = %e, "could not send a username reminder");

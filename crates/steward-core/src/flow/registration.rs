@@ -38,6 +38,7 @@ impl Steward {
     pub async fn register(&self, input: Registration, client: &ClientInfo) -> CoreResult<()> {
         let (email, username) = self.validate_registration(&input)?;
         self.pass_challenge(&input.altcha).await?;
+        self.spend_address_quota(email.key())?;
         // Hash before looking anything up, so both outcomes cost the same.
         let phc = self.passwords.hash(&input.password).await?;
 

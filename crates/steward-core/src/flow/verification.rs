@@ -30,6 +30,7 @@ impl Steward {
         if account.email_verified_at.is_some() {
             return Ok(());
         }
+        self.spend_address_quota(&email_key(&account.email))?;
         let now = self.now();
         let secret = NewSecret::generate();
         let token = EmailToken {

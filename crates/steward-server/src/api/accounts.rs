@@ -4,7 +4,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use steward_core::account::email::email_key;
 use steward_core::flow::registration::Registration;
 use steward_proto::{Accepted, ErrorBody, SignUpRequest, VerifyEmailRequest};
 
@@ -35,7 +34,6 @@ pub async fn sign_up(
     JsonBody(req): JsonBody<SignUpRequest>,
 ) -> ApiResult<(StatusCode, Json<Accepted>)> {
     st.limits.credential_ip(client.ip())?;
-    st.limits.email(&email_key(&req.email))?;
     let input = Registration {
         email: req.email,
         username: req.username,
@@ -75,7 +73,6 @@ pub async fn resend(
     State(st): State<AppState>,
     CurrentUser(who): CurrentUser,
 ) -> ApiResult<(StatusCode, Json<Accepted>)> {
-    st.limits.email(&email_key(&who.account().email))?;
     st.steward.resend_verification(&who).await?;
     Ok((
         StatusCode::ACCEPTED,

@@ -4,7 +4,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use steward_core::account::email::email_key;
 use steward_proto::{Accepted, CompleteResetRequest, ErrorBody, RecoveryRequest};
 
 use crate::error::ApiResult;
@@ -32,7 +31,6 @@ pub async fn reset_password(
     JsonBody(req): JsonBody<RecoveryRequest>,
 ) -> ApiResult<(StatusCode, Json<Accepted>)> {
     st.limits.credential_ip(client.ip())?;
-    st.limits.email(&email_key(&req.email))?;
     st.steward
         .request_password_reset(&req.email, &req.altcha)
         .await?;
@@ -70,7 +68,6 @@ pub async fn remind_username(
     JsonBody(req): JsonBody<RecoveryRequest>,
 ) -> ApiResult<(StatusCode, Json<Accepted>)> {
     st.limits.credential_ip(client.ip())?;
-    st.limits.email(&email_key(&req.email))?;
     st.steward
         .request_username_reminder(&req.email, &req.altcha)
         .await?;

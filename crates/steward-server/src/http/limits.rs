@@ -1,5 +1,5 @@
-//! Per-IP and per-address rate limits on credential endpoints (429 + Retry-After).
-//! Per-account sign-in slow-down lives in the domain (`FailureThrottle`).
+//! Per-IP rate limits on credential endpoints (429 + Retry-After). The per-account
+//! sign-in slow-down and the per-address email quota live in the domain.
 
 use std::hash::Hash;
 use std::net::IpAddr;
@@ -17,7 +17,6 @@ use crate::error::ApiError;
 #[derive(Debug)]
 pub struct Limits {
     per_ip: DefaultKeyedRateLimiter<IpAddr>,
-    per_email: DefaultKeyedRateLimiter<String>,
 }
 
 fn quota(n: u32, per: Duration) -> Quota {
@@ -33,10 +32,6 @@ impl Limits {
                 cfg.credential_per_ip_per_minute,
                 Duration::from_secs(60),
             )),
-            per_email: RateLimiter::keyed(quota(
-                cfg.recovery_per_email_per_hour,
-                Duration::from_secs(3600),
-            )),
         }
     }
 
@@ -45,15 +40,9 @@ impl Limits {
         check(&self.per_ip, &ip)
     }
 
-    /// One email sent to `email_key` on request (sign-up, recovery).
-    pub fn email(&self, email_key: &str) -> Result<(), ApiError> {
-        check(&self.per_email, &email_key.to_owned())
-    }
-
     /// Drops state for keys that are back to full capacity (called periodically).
     pub fn sweep(&self) {
         self.per_ip.retain_recent();
-        self.per_email.retain_recent();
     }
 }
 

@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
-use steward_core::account::email::email_key;
 use steward_core::session::SignedIn;
 
 use crate::error::ApiError;
@@ -121,7 +120,6 @@ async fn change_password(
 async fn resend(State(st): State<AppState>, MaybeUser(who): MaybeUser) -> Response {
     let Some(who) = who else { return to_signin() };
     let result: Result<(), ApiError> = async {
-        st.limits.email(&email_key(&who.account().email))?;
         st.steward.resend_verification(&who).await?;
         Ok(())
     }

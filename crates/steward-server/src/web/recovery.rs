@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
-use steward_core::account::email::email_key;
 
 use crate::api::recovery::RECOVERY_ACCEPTED;
 use crate::error::ApiError;
@@ -86,7 +85,6 @@ async fn submit(
     let nav = Nav::of(who.as_ref());
     let result: Result<(), ApiError> = async {
         st.limits.credential_ip(client.ip())?;
-        st.limits.email(&email_key(&f.email))?;
         if f.need == "username" {
             st.steward
                 .request_username_reminder(&f.email, &f.altcha)

@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
-use steward_core::account::email::email_key;
 use steward_core::flow::registration::Registration;
 
 use crate::error::ApiError;
@@ -88,7 +87,6 @@ async fn submit(
     let nav = Nav::of(who.as_ref());
     let result: Result<(), ApiError> = async {
         st.limits.credential_ip(client.ip())?;
-        st.limits.email(&email_key(&f.email))?;
         let input = Registration {
             email: f.email.clone(),
             username: f.username.clone(),

@@ -62,7 +62,7 @@ async fn reset_link_sets_a_new_password_and_signs_out_everywhere() {
 #[tokio::test]
 async fn reset_links_expire_after_an_hour_and_newer_links_void_older_ones() {
     let s = TestServer::builder()
-        .config(|c| c.limits.recovery_per_email_per_hour = 100)
+        .config(|c| c.limits.emails_per_address_per_hour = 100)
         .start()
         .await
         .unwrap();

@@ -193,7 +193,7 @@ async fn an_expired_challenge_is_refused() {
 #[tokio::test]
 async fn concurrent_sign_ups_of_one_email_make_one_account_and_all_answer_alike() {
     let s = TestServer::builder()
-        .config(|c| c.limits.recovery_per_email_per_hour = 100)
+        .config(|c| c.limits.emails_per_address_per_hour = 100)
         .start()
         .await
         .unwrap();

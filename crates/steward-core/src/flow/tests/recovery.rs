@@ -205,3 +205,43 @@ async fn recovery_requests_need_a_fresh_robot_check() {
     assert_eq!(h.mails("reset_password").len(), 1);
     assert!(h.mails("username_reminder").is_empty());
 }
+
+#[tokio::test]
+async fn one_address_gets_a_limited_number_of_emails_an_hour_counted_after_the_robot_check() {
+    let h = Harness::with_ada().await;
+    // Requests that fail the robot check cost the address nothing.
+    for _ in 0..10 {
+        let e = h.steward.request_password_reset("ada@example.com", "").await;
+        assert!(matches!(e, Err(CoreError::ChallengeFailed(_))));
+    }
+    // Ada's sign-up already used one of the five.
+    for _ in 0..4 {
+        h.steward
+            .request_password_reset("ada@example.com", &h.altcha())
+            .await
+            .unwrap();
+    }
+    let over = h
+        .steward
+        .request_username_reminder("ADA@example.com", &h.altcha())
+        .await;
+    assert!(matches!(over, Err(CoreError::RateLimited(_))), "{over:?}");
+    // Unknown addresses count alike, so the limit reveals nothing.
+    for _ in 0..5 {
+        h.steward
+            .request_password_reset("ghost@example.com", &h.altcha())
+            .await
+            .unwrap();
+    }
+    assert!(matches!(
+        h.steward
+            .request_password_reset("ghost@example.com", &h.altcha())
+            .await,
+        Err(CoreError::RateLimited(_))
+    ));
+    h.clock.advance(time::Duration::hours(1));
+    h.steward
+        .request_password_reset("ada@example.com", &h.altcha())
+        .await
+        .unwrap();
+}
