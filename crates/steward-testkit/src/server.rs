@@ -101,8 +101,11 @@ impl TestServerBuilder {
         cfg.database_url = Some(match self.backend {
             TestBackend::Sqlite => testing::sqlite_url(dir.path()),
             TestBackend::Postgres => {
-                let server = testing::test_pg_url()
-                    .ok_or_else(|| anyhow::anyhow!("STEWARD_TEST_PG is not set"))?;
+                let server = match self.pg_server {
+                    Some(url) => url,
+                    None => testing::test_pg_url()
+                        .ok_or_else(|| anyhow::anyhow!("STEWARD_TEST_PG is not set"))?,
+                };
                 testing::fresh_pg_database(&server).await?
             }
         });

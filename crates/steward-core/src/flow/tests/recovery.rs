@@ -211,7 +211,10 @@ async fn one_address_gets_a_limited_number_of_emails_an_hour_counted_after_the_r
     let h = Harness::with_ada().await;
     // Requests that fail the robot check cost the address nothing.
     for _ in 0..10 {
-        let e = h.steward.request_password_reset("ada@example.com", "").await;
+        let e = h
+            .steward
+            .request_password_reset("ada@example.com", "")
+            .await;
         assert!(matches!(e, Err(CoreError::ChallengeFailed(_))));
     }
     // Ada's sign-up already used one of the five.
