@@ -114,8 +114,10 @@ pub trait AccountStore: Send + Sync {
     async fn account_by_email(&self, email_key: &str) -> StoreResult<Option<Account>>;
     /// Looks up an account by username (already lower-case).
     async fn account_by_username(&self, username: &str) -> StoreResult<Option<Account>>;
-    /// Replaces a password hash without other effects (rehash on sign-in).
-    async fn update_password_hash(&self, account_id: Uuid, phc: &str) -> StoreResult<()>;
+    /// Replaces the password hash `old` by `new` (rehash on sign-in); does nothing if the
+    /// password changed meanwhile, so a stale sign-in never restores an old password.
+    async fn update_password_hash(&self, account_id: Uuid, old: &str, new: &str)
+    -> StoreResult<()>;
     /// Sets a new password, ends every session but `keep`, and queues `mail`, atomically.
     async fn change_password(
         &self,
@@ -169,8 +171,9 @@ pub trait TokenStore: Send + Sync {
 /// Sessions.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    /// Stores a new session.
-    async fn create_session(&self, session: &Session) -> StoreResult<()>;
+    /// Stores a new session if the account's password hash is still `verified_hash`;
+    /// `false` (and nothing stored) if a password change or reset got in between.
+    async fn create_session(&self, session: &Session, verified_hash: &str) -> StoreResult<bool>;
     /// The live session with this token hash and its account, in one round trip.
     async fn session_by_token(
         &self,

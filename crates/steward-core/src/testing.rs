@@ -195,9 +195,16 @@ impl AccountStore for MemStore {
             .map(|s| s.account.clone()))
     }
 
-    async fn update_password_hash(&self, account_id: Uuid, phc: &str) -> StoreResult<()> {
-        if let Some(s) = self.lock().account_mut(account_id) {
-            s.account.password_hash = phc.to_owned();
+    async fn update_password_hash(
+        &self,
+        account_id: Uuid,
+        old: &str,
+        new: &str,
+    ) -> StoreResult<()> {
+        if let Some(s) = self.lock().account_mut(account_id)
+            && s.account.password_hash == old
+        {
+            s.account.password_hash = new.to_owned();
         }
         Ok(())
     }
@@ -321,7 +328,7 @@ impl TokenStore for MemStore {
 
 #[async_trait]
 impl SessionStore for MemStore {
-    async fn create_session(&self, session: &Session) -> StoreResult<()> {
+    async fn create_session(&self, session: &Session, verified_hash: &str) -> StoreResult<bool> {
         let mut st = self.lock();
         if st
             .sessions
@@ -333,12 +340,12 @@ impl SessionStore for MemStore {
         if !st
             .accounts
             .iter()
-            .any(|a| a.account.id == session.account_id)
+            .any(|a| a.account.id == session.account_id && a.account.password_hash == verified_hash)
         {
-            return Err(StoreError::Backend("session of an unknown account".into()));
+            return Ok(false);
         }
         st.sessions.push(session.clone());
-        Ok(())
+        Ok(true)
     }
 
     async fn session_by_token(

@@ -38,6 +38,8 @@ pub mod codes {
     pub const FORBIDDEN: &str = "forbidden";
     /// Nothing here (or nothing you may know about).
     pub const NOT_FOUND: &str = "not_found";
+    /// The endpoint exists but not with this HTTP method.
+    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
     /// The username is already taken.
     pub const USERNAME_TAKEN: &str = "username_taken";
     /// A link token that is unknown, expired, used or replaced by a newer one.

@@ -33,6 +33,9 @@ pub enum ApiError {
     /// No such route or resource.
     #[error("not found")]
     NotFound,
+    /// The route exists but not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
 }
 
 impl ApiError {
@@ -159,6 +162,12 @@ impl ApiError {
                 StatusCode::NOT_FOUND,
                 codes::NOT_FOUND,
                 "Not found.".into(),
+                none(),
+            ),
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                codes::METHOD_NOT_ALLOWED,
+                "This endpoint does not accept this method.".into(),
                 none(),
             ),
         }

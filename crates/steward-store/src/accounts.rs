@@ -150,15 +150,23 @@ impl AccountStore for SqlStore {
         .await
     }
 
-    async fn update_password_hash(&self, account_id: Uuid, phc: &str) -> StoreResult<()> {
+    async fn update_password_hash(
+        &self,
+        account_id: Uuid,
+        old: &str,
+        new: &str,
+    ) -> StoreResult<()> {
         on_db!(self, write, |pool| {
-            sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
-                .bind(phc)
-                .bind(account_id)
-                .execute(pool)
-                .await
-                .map(|_| ())
-                .map_err(backend)
+            sqlx::query(
+                "UPDATE accounts SET password_hash = $1 WHERE id = $2 AND password_hash = $3",
+            )
+            .bind(new)
+            .bind(account_id)
+            .bind(old)
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .map_err(backend)
         })
     }
 

@@ -14,11 +14,12 @@ use crate::{SqlStore, Ts, backend};
 
 #[async_trait]
 impl SessionStore for SqlStore {
-    async fn create_session(&self, s: &Session) -> StoreResult<()> {
+    async fn create_session(&self, s: &Session, verified_hash: &str) -> StoreResult<bool> {
         on_db!(self, write, |pool| {
             sqlx::query(
                 "INSERT INTO sessions (id, account_id, token_hash, created_at, last_seen_at, expires_at, remember, ip, user_agent)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9
+                 WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $2 AND password_hash = $10)",
             )
             .bind(s.id)
             .bind(s.account_id)
@@ -29,9 +30,10 @@ impl SessionStore for SqlStore {
             .bind(s.remember)
             .bind(&s.ip)
             .bind(&s.user_agent)
+            .bind(verified_hash)
             .execute(pool)
             .await
-            .map(|_| ())
+            .map(|r| r.rows_affected() == 1)
             .map_err(backend)
         })
     }

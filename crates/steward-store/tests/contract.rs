@@ -42,6 +42,9 @@ async fn postgres() -> Option<Db> {
     Some(Db { store, _dir: None })
 }
 
+/// The password hash every test account has.
+const HASH: &str = "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaA";
+
 fn t0() -> OffsetDateTime {
     // Microsecond precision: what both backends keep.
     OffsetDateTime::from_unix_timestamp_nanos(1_800_000_000_123_456_000).unwrap()
@@ -65,7 +68,7 @@ fn new_account(email: &str, username: &str) -> (NewAccount, NewSecret) {
         email: email.into(),
         email_verified_at: None,
         username: username.into(),
-        password_hash: "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaA".into(),
+        password_hash: HASH.into(),
         created_at: t0(),
     };
     let new = NewAccount {
@@ -268,8 +271,8 @@ async fn completing_a_reset_ends_every_session_once(s: &SqlStore) {
     let id = new.account.id;
     let (s1, t1) = session(id, Duration::days(30));
     let (s2, _) = session(id, Duration::minutes(30));
-    s.create_session(&s1).await.unwrap();
-    s.create_session(&s2).await.unwrap();
+    assert!(s.create_session(&s1, HASH).await.unwrap());
+    assert!(s.create_session(&s2, HASH).await.unwrap());
     let (tok, secret) = reset_token(id, "di@example.com", t0());
     s.issue_token(&tok, &mail("di@example.com", "reset_password"), t0())
         .await
@@ -313,8 +316,8 @@ async fn sessions_expire_and_can_be_ended(s: &SqlStore) {
     let id = new.account.id;
     let (short, short_tok) = session(id, Duration::minutes(30));
     let (long, long_tok) = session(id, Duration::days(30));
-    s.create_session(&short).await.unwrap();
-    s.create_session(&long).await.unwrap();
+    assert!(s.create_session(&short, HASH).await.unwrap());
+    assert!(s.create_session(&long, HASH).await.unwrap());
 
     let (got, acct) = s
         .session_by_token(&short_tok.hash, t0())
@@ -356,12 +359,51 @@ async fn sessions_expire_and_can_be_ended(s: &SqlStore) {
     );
 
     let (old, _) = session(id, Duration::minutes(1));
-    s.create_session(&old).await.unwrap();
+    assert!(s.create_session(&old, HASH).await.unwrap());
     assert_eq!(
         s.purge_expired_sessions(t0() + Duration::minutes(2))
             .await
             .unwrap(),
         1
+    );
+}
+
+async fn sessions_are_only_created_for_the_password_just_verified(s: &SqlStore) {
+    let (new, _) = new_account("hub@example.com", "hub");
+    s.create_account(&new).await.unwrap();
+    let id = new.account.id;
+    let (late, late_tok) = session(id, Duration::days(1));
+    // A reset committed while this sign-in was hashing the old password.
+    s.change_password(
+        id,
+        "reset-phc",
+        None,
+        &mail("hub@example.com", "password_changed"),
+        t0(),
+    )
+    .await
+    .unwrap();
+    assert!(!s.create_session(&late, HASH).await.unwrap());
+    assert!(
+        s.session_by_token(&late_tok.hash, t0())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // A rehash from that stale sign-in does not bring the old password back.
+    s.update_password_hash(id, HASH, "rehashed-old")
+        .await
+        .unwrap();
+    assert_eq!(
+        s.account_by_id(id).await.unwrap().unwrap().password_hash,
+        "reset-phc"
+    );
+    s.update_password_hash(id, "reset-phc", "rehashed-new")
+        .await
+        .unwrap();
+    assert_eq!(
+        s.account_by_id(id).await.unwrap().unwrap().password_hash,
+        "rehashed-new"
     );
 }
 
@@ -371,8 +413,8 @@ async fn password_change_keeps_only_the_current_session(s: &SqlStore) {
     let id = new.account.id;
     let (keep, keep_tok) = session(id, Duration::days(1));
     let (other, other_tok) = session(id, Duration::days(1));
-    s.create_session(&keep).await.unwrap();
-    s.create_session(&other).await.unwrap();
+    assert!(s.create_session(&keep, HASH).await.unwrap());
+    assert!(s.create_session(&other, HASH).await.unwrap());
     s.change_password(
         id,
         "changed",
@@ -501,6 +543,7 @@ contract!(
     completing_a_reset_ends_every_session_once,
     sessions_expire_and_can_be_ended,
     password_change_keeps_only_the_current_session,
+    sessions_are_only_created_for_the_password_just_verified,
     outbox_leases_retries_and_deletes_sent_mail,
     challenges_are_used_once_and_secrets_are_stable,
     dyn_store_is_usable,
@@ -550,5 +593,8 @@ async fn a_database_migrated_by_a_newer_version_is_refused() {
     let err = SqlStore::connect(&url, &PoolConfig::default())
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("migrations"), "{err}");
+    assert!(
+        err.to_string().contains("9999"),
+        "refused because of the unknown migration: {err}"
+    );
 }

@@ -48,8 +48,9 @@ impl Steward {
             .as_ref()
             .is_some_and(|a| trusted_for.contains(&a.id));
         if !trusted {
+            // Counted before the hash, so parallel guesses cannot all pass the check.
             self.signin_failures
-                .check(&throttle_key, self.now())
+                .attempt(&throttle_key, self.now())
                 .map_err(CoreError::RateLimited)?;
         }
         // Oversized passwords are refused after the same work as a wrong one.
@@ -65,8 +66,10 @@ impl Steward {
         let account = match (verdict, account) {
             (Verified::Yes | Verified::YesRehash, Some(a)) => a,
             _ => {
-                self.signin_failures
-                    .record_failure(&throttle_key, self.now());
+                if trusted {
+                    self.signin_failures
+                        .record_failure(&throttle_key, self.now());
+                }
                 return Err(CoreError::InvalidCredentials);
             }
         };
@@ -74,9 +77,13 @@ impl Steward {
         if !trusted {
             self.signin_failures.clear(&throttle_key);
         }
+        let mut verified_hash = account.password_hash.clone();
         if verdict == Verified::YesRehash {
             let phc = self.passwords.hash(password).await?;
-            self.store.update_password_hash(account.id, &phc).await?;
+            self.store
+                .update_password_hash(account.id, &account.password_hash, &phc)
+                .await?;
+            verified_hash = phc;
         }
         let now = self.now();
         let token = NewSecret::generate();
@@ -94,7 +101,11 @@ impl Steward {
                 .as_deref()
                 .map(|ua| truncate(ua, MAX_USER_AGENT)),
         };
-        self.store.create_session(&session).await?;
+        // Conditional on the hash just verified: a reset or change that committed while
+        // this sign-in was hashing (and ended every session) must not be outlived by it.
+        if !self.store.create_session(&session, &verified_hash).await? {
+            return Err(CoreError::InvalidCredentials);
+        }
         tracing::info!(account = %account.id, session = %session.id, remember, "signed in");
         Ok(NewSession {
             token,

@@ -42,9 +42,8 @@ impl Steward {
         // Hash before looking anything up, so both outcomes cost the same.
         let phc = self.passwords.hash(&input.password).await?;
 
-        if let Some(existing) = self.store.account_by_email(email.key()).await? {
-            return self.tell_owner_of_signup_attempt(&existing).await;
-        }
+        // Usernames are public, so a taken one may be reported; it is checked before the
+        // email so that the answer never depends on whether the email has an account.
         if self
             .store
             .account_by_username(username.as_str())
@@ -52,6 +51,9 @@ impl Steward {
             .is_some()
         {
             return Err(CoreError::UsernameTaken);
+        }
+        if let Some(existing) = self.store.account_by_email(email.key()).await? {
+            return self.tell_owner_of_signup_attempt(&existing).await;
         }
 
         let now = self.now();

@@ -16,6 +16,11 @@ impl Steward {
         new: &str,
     ) -> CoreResult<()> {
         let account = who.account();
+        // Guessing the current password with a stolen session slows down like sign-in.
+        let key = account.id.to_string();
+        self.signin_failures
+            .attempt(&key, self.now())
+            .map_err(CoreError::RateLimited)?;
         let verdict = self
             .passwords
             .verify(current, Some(&account.password_hash))
@@ -23,6 +28,7 @@ impl Steward {
         if verdict == Verified::No {
             return Err(CoreError::WrongPassword);
         }
+        self.signin_failures.clear(&key);
         check_new_password("new_password", new, &account.username, &account.email)?;
         if new == current {
             return Err(CoreError::field(

@@ -22,4 +22,5 @@ pub fn router() -> Router<AppState> {
         .merge(session::router())
         .merge(openapi::router())
         .fallback(|| async { crate::error::ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { crate::error::ApiError::MethodNotAllowed })
 }

@@ -28,7 +28,7 @@ pub async fn sign_in(
     JsonBody(req): JsonBody<SignInRequest>,
 ) -> ApiResult<Response> {
     st.limits.credential_ip(client.ip())?;
-    let trusted = st.devices.accounts(&headers);
+    let trusted = st.devices.accounts(&headers, st.steward.now());
     let new = st
         .steward
         .sign_in(
@@ -44,6 +44,7 @@ pub async fn sign_in(
         expires_at: new.session.expires_at,
     };
     let mut res = Json(body).into_response();
+    end_replaced_session(&st, &headers).await;
     set_session_cookies(&st, &headers, &new, res.headers_mut());
     Ok(res)
 }
@@ -63,6 +64,19 @@ pub async fn sign_out(
     Ok(res)
 }
 
+/// Ends the session whose cookie a new sign-in is about to overwrite: once the
+/// cookie is replaced, nothing could use or end that session any more.
+pub async fn end_replaced_session(st: &AppState, req_headers: &HeaderMap) {
+    let Some(token) = st.cookies.session_token(req_headers) else {
+        return;
+    };
+    if let Ok(old) = st.steward.authenticate(token).await
+        && let Err(e) = st.steward.sign_out(&old).await
+    {
+        tracing::warn!(error = %e, "could not end the replaced session");
+    }
+}
+
 /// Adds the session cookie and the refreshed device cookie after a sign-in.
 pub fn set_session_cookies(
     st: &AppState,
@@ -79,7 +93,7 @@ pub fn set_session_cookies(
     );
     let device = st
         .devices
-        .cookie_with(req_headers, new.account.id, st.cookies.secure);
+        .cookie_with(req_headers, new.account.id, now, st.cookies.secure);
     for c in [session, device] {
         if let Ok(v) = HeaderValue::from_str(&c) {
             out.append(header::SET_COOKIE, v);

@@ -13,6 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use steward_core::CoreError;
 use steward_core::secret::{constant_time_eq, hmac_sha256 as sign};
 use steward_core::session::{Channel, ClientInfo, MAX_USER_AGENT, SignedIn};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -126,8 +127,11 @@ impl FromRequestParts<AppState> for MaybeUser {
 pub const DEVICE_COOKIE: &str = "steward_device";
 /// Accounts remembered per browser.
 const MAX_DEVICE_ACCOUNTS: usize = 5;
+/// How long a browser stays known to an account after its last successful sign-in.
+const DEVICE_LIFETIME: time::Duration = time::Duration::days(90);
 
-/// Signs and reads the device cookie: the accounts this browser signed in to.
+/// Signs and reads the device cookie: the accounts this browser signed in to, each
+/// entry `base64(account id ‖ signed-in-at ‖ HMAC)`, valid for 90 days.
 #[derive(Clone)]
 pub struct DeviceKeys {
     key: Vec<u8>,
@@ -145,8 +149,7 @@ impl DeviceKeys {
         Self { key }
     }
 
-    /// Accounts listed in a valid device cookie; forged or tampered entries are ignored.
-    pub fn accounts(&self, headers: &HeaderMap) -> Vec<Uuid> {
+    fn entries(&self, headers: &HeaderMap, now: OffsetDateTime) -> Vec<(Uuid, i64)> {
         let Some(value) = read_cookie(headers, DEVICE_COOKIE) else {
             return Vec::new();
         };
@@ -155,30 +158,94 @@ impl DeviceKeys {
             .take(MAX_DEVICE_ACCOUNTS)
             .filter_map(|entry| {
                 let bytes = URL_SAFE_NO_PAD.decode(entry).ok()?;
-                let (id, mac) = bytes.split_at_checked(16)?;
-                let expected = sign(&self.key, id);
-                constant_time_eq(mac, &expected[..16])
-                    .then(|| Uuid::from_slice(id).ok())
+                let (signed, mac) = bytes.split_at_checked(24)?;
+                if !constant_time_eq(mac, &sign(&self.key, signed)[..16]) {
+                    return None;
+                }
+                let (id, at) = signed.split_at(16);
+                let at = i64::from_be_bytes(at.try_into().ok()?);
+                let fresh = OffsetDateTime::from_unix_timestamp(at)
+                    .is_ok_and(|t| t <= now && now - t < DEVICE_LIFETIME);
+                fresh
+                    .then(|| Uuid::from_slice(id).ok().map(|id| (id, at)))
                     .flatten()
             })
             .collect()
     }
 
-    /// The device cookie after a successful sign-in to `account`.
-    pub fn cookie_with(&self, headers: &HeaderMap, account: Uuid, secure: bool) -> String {
-        let mut ids = vec![account];
-        ids.extend(self.accounts(headers).into_iter().filter(|a| *a != account));
-        ids.truncate(MAX_DEVICE_ACCOUNTS);
-        let value = ids
+    /// Accounts listed in a valid, unexpired device cookie; forged or tampered entries are ignored.
+    pub fn accounts(&self, headers: &HeaderMap, now: OffsetDateTime) -> Vec<Uuid> {
+        self.entries(headers, now)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    /// The device cookie after a successful sign-in to `account` at `now`.
+    pub fn cookie_with(
+        &self,
+        headers: &HeaderMap,
+        account: Uuid,
+        now: OffsetDateTime,
+        secure: bool,
+    ) -> String {
+        let mut entries = vec![(account, now.unix_timestamp())];
+        entries.extend(
+            self.entries(headers, now)
+                .into_iter()
+                .filter(|(a, _)| *a != account),
+        );
+        entries.truncate(MAX_DEVICE_ACCOUNTS);
+        let value = entries
             .iter()
-            .map(|id| {
+            .map(|(id, at)| {
                 let mut bytes = id.as_bytes().to_vec();
-                bytes.extend_from_slice(&sign(&self.key, id.as_bytes())[..16]);
+                bytes.extend_from_slice(&at.to_be_bytes());
+                let mac = sign(&self.key, &bytes);
+                bytes.extend_from_slice(&mac[..16]);
                 URL_SAFE_NO_PAD.encode(bytes)
             })
             .collect::<Vec<_>>()
             .join(".");
         let secure = if secure { "; Secure" } else { "" };
-        format!("{DEVICE_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}")
+        let max_age = DEVICE_LIFETIME.whole_seconds();
+        format!(
+            "{DEVICE_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+    use axum::http::header::COOKIE;
+
+    fn jar(set_cookie: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        let pair = set_cookie.split(';').next().unwrap();
+        h.insert(COOKIE, HeaderValue::from_str(pair).unwrap());
+        h
+    }
+
+    #[test]
+    fn device_entries_are_signed_and_expire_after_90_days() {
+        let keys = DeviceKeys::new(b"k".to_vec());
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let t0 = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let first = keys.cookie_with(&HeaderMap::new(), a, t0, false);
+        let later = t0 + time::Duration::days(30);
+        let both = keys.cookie_with(&jar(&first), b, later, false);
+        assert_eq!(keys.accounts(&jar(&both), later), vec![b, a]);
+        assert_eq!(
+            keys.accounts(&jar(&both), t0 + time::Duration::days(90)),
+            vec![b],
+            "a's entry expired"
+        );
+        let other = DeviceKeys::new(b"other".to_vec());
+        assert!(
+            other.accounts(&jar(&both), later).is_empty(),
+            "entries are signed"
+        );
     }
 }

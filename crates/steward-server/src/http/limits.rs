@@ -35,14 +35,25 @@ impl Limits {
         }
     }
 
-    /// One credential request from `ip`.
+    /// One credential request from `ip`. IPv6 clients are counted per /64, the
+    /// block one subscriber usually holds, so rotating addresses buys nothing.
     pub fn credential_ip(&self, ip: IpAddr) -> Result<(), ApiError> {
-        check(&self.per_ip, &ip)
+        check(&self.per_ip, &network_of(ip))
     }
 
     /// Drops state for keys that are back to full capacity (called periodically).
     pub fn sweep(&self) {
         self.per_ip.retain_recent();
+    }
+}
+
+fn network_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
+        },
     }
 }
 
@@ -73,5 +84,19 @@ mod tests {
         let err = l.credential_ip(ip).unwrap_err();
         assert!(err.retry_after().unwrap() >= Duration::from_secs(1));
         assert!(l.credential_ip("203.0.113.2".parse().unwrap()).is_ok());
+    }
+
+    #[test]
+    fn ipv6_addresses_of_one_slash_64_share_a_limit() {
+        let l = Limits::new(&LimitsConfig {
+            credential_per_ip_per_minute: 1,
+            ..LimitsConfig::default()
+        });
+        assert!(l.credential_ip("2001:db8:1:2::1".parse().unwrap()).is_ok());
+        assert!(
+            l.credential_ip("2001:db8:1:2:ffff::9".parse().unwrap())
+                .is_err()
+        );
+        assert!(l.credential_ip("2001:db8:1:3::1".parse().unwrap()).is_ok());
     }
 }

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use askama::Template;
 use axum::Router;
 use axum::extract::{ConnectInfo, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 
@@ -30,8 +30,37 @@ struct MailboxPage {
     entries: Vec<MailboxEntry>,
 }
 
-async fn show(State(st): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>) -> Response {
-    let (Some(dir), true, true) = (&st.mailbox, st.cfg.mailbox_page, peer.ip().is_loopback())
+/// The mailbox holds live reset links, so it is shown only when everything says
+/// the reader is on this machine: the socket peer is loopback, the request did not
+/// come through a proxy (which would make every visitor look local), and the
+/// server's public URL is itself a loopback address.
+fn local_only(st: &AppState, peer: SocketAddr, headers: &HeaderMap) -> bool {
+    let proxied = [
+        "forwarded",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-real-ip",
+    ]
+    .iter()
+    .any(|h| headers.contains_key(*h));
+    let public_is_loopback = url::Url::parse(&st.cfg.public_url()).is_ok_and(|u| match u.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    });
+    st.cfg.mailbox_page && peer.ip().is_loopback() && !proxied && public_is_loopback
+}
+
+async fn show(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(dir) = st
+        .mailbox
+        .as_ref()
+        .filter(|_| local_only(&st, peer, &headers))
     else {
         return crate::error::ApiError::NotFound.into_response_page();
     };

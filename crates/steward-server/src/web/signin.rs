@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use crate::api::session::set_session_cookies;
+use crate::api::session::{end_replaced_session, set_session_cookies};
 use crate::error::ApiError;
 use crate::http::client::{Client, MaybeUser};
 use crate::state::AppState;
@@ -76,7 +76,7 @@ async fn submit(
     let next = safe_next(f.next.as_deref()).to_owned();
     let result: Result<_, ApiError> = async {
         st.limits.credential_ip(client.ip())?;
-        let trusted = st.devices.accounts(&headers);
+        let trusted = st.devices.accounts(&headers, st.steward.now());
         Ok(st
             .steward
             .sign_in(&f.identifier, &f.password, remember, &client.0, &trusted)
@@ -86,6 +86,7 @@ async fn submit(
     match result {
         Ok(new) => {
             let mut res = see_other(&next);
+            end_replaced_session(&st, &headers).await;
             set_session_cookies(&st, &headers, &new, res.headers_mut());
             res
         }

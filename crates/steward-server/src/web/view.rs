@@ -120,12 +120,16 @@ pub fn with_retry_after(mut res: Response, e: &ApiError) -> Response {
 
 /// Only local paths are followed after sign-in, never another site.
 pub fn safe_next(next: Option<&str>) -> &str {
+    // Browsers drop tabs and newlines and read `\\` as `/`, so any of them could turn
+    // a local path into `//other.site`: refuse them anywhere, not just at the start.
     match next {
         Some(n)
             if n.starts_with('/')
                 && !n.starts_with("//")
-                && !n.starts_with("/\\")
-                && !n.contains("://") =>
+                && n.len() <= 512
+                && !n.contains("://")
+                && !n.contains('\\')
+                && !n.chars().any(|c| c.is_control() || c.is_whitespace()) =>
         {
             n
         }
@@ -145,6 +149,10 @@ mod tests {
             "https://evil.example",
             "/\\evil.example",
             "evil",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/a\\b",
+            "/ /x",
         ] {
             assert_eq!(safe_next(Some(bad)), "/", "{bad}");
         }

@@ -286,3 +286,16 @@ async fn unknown_api_paths_are_json_404s() {
     assert_eq!(r.status, 404);
     assert_eq!(r.code(), "not_found");
 }
+
+#[tokio::test]
+async fn a_wrong_method_is_a_json_405() {
+    let s = TestServer::start().await.unwrap();
+    let r = s
+        .client()
+        .unwrap()
+        .send(Method::PATCH, "/api/v1/session", None)
+        .await
+        .unwrap();
+    assert_eq!(r.status, 405);
+    assert_eq!(r.code(), "method_not_allowed");
+}

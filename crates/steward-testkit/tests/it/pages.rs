@@ -49,6 +49,22 @@ async fn sign_in_form_sets_the_session_and_redirects_to_a_local_next_only() {
         !session_cookie(&r).unwrap().contains("Max-Age="),
         "not remembered: a browser-session cookie"
     );
+    for sneaky in ["/\t/evil.example", "/\\evil.example", "/%0a/x\n"] {
+        let c = s.client().unwrap();
+        let r = c
+            .post_form(
+                "/signin",
+                &[
+                    ("identifier", "ada"),
+                    ("password", PASSWORD),
+                    ("next", sneaky),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, 303, "{sneaky:?}");
+        assert_eq!(r.headers["location"], "/", "{sneaky:?}");
+    }
 }
 
 #[tokio::test]

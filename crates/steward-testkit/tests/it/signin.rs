@@ -206,3 +206,27 @@ async fn too_many_requests_from_one_ip_get_429_with_retry_after() {
         .unwrap();
     assert!((1..=60).contains(&wait));
 }
+
+#[tokio::test]
+async fn signing_in_again_ends_the_session_whose_cookie_it_replaces() {
+    let s = TestServer::start().await.unwrap();
+    let c = confirmed_account(&s, "hub@example.com", "hubert").await;
+    // Remember the current cookie value, sign in again in the same jar.
+    let first = sign_in(&c, "hubert", PASSWORD, false).await;
+    let first_cookie = first
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("steward_session="))
+        .unwrap();
+    let first_token = first_cookie.split(';').next().unwrap().to_owned();
+    assert_eq!(sign_in(&c, "hubert", PASSWORD, true).await.status, 200);
+    let replaced = reqwest::Client::new()
+        .get(format!("{}/api/v1/me", s.base))
+        .header("cookie", &first_token)
+        .send()
+        .await
+        .unwrap();
+    // The session cache may vouch for it for up to a second on other nodes; this node forgot it at once.
+    assert_eq!(replaced.status(), 401);
+    assert_eq!(me(&c).await.0, 200);
+}

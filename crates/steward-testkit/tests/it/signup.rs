@@ -295,3 +295,29 @@ async fn confirmation_links_expire_after_24_hours() {
         .unwrap();
     assert_eq!(r.code(), "invalid_token");
 }
+
+#[tokio::test]
+async fn a_taken_username_answers_the_same_whether_or_not_the_email_has_an_account() {
+    let s = TestServer::start().await.unwrap();
+    let c = s.client().unwrap();
+    assert_eq!(
+        sign_up(&c, "owner@example.com", "owner", PASSWORD)
+            .await
+            .status,
+        201
+    );
+    assert_eq!(
+        sign_up(&c, "taken@example.com", "taken", PASSWORD)
+            .await
+            .status,
+        201
+    );
+    // Same taken username; one email is registered, the other is not.
+    let registered = sign_up(&c, "owner@example.com", "taken", PASSWORD).await;
+    let unknown = sign_up(&c, "stranger@example.com", "taken", PASSWORD).await;
+    assert_eq!(
+        (registered.status, &registered.json),
+        (unknown.status, &unknown.json)
+    );
+    assert_eq!(registered.code(), "username_taken");
+}

@@ -70,3 +70,25 @@ async fn the_new_password_must_follow_the_rules_and_differ() {
     assert!(h.mails("password_changed").is_empty());
     h.sign_in("ada", PASSWORD, false).await.unwrap();
 }
+
+#[tokio::test]
+async fn guessing_the_current_password_slows_down() {
+    let h = Harness::with_ada().await;
+    let (_, who) = h.signed_in("ada").await;
+    let limit = h.steward.config().signin_failures_per_account;
+    for _ in 0..limit {
+        let e = h
+            .steward
+            .change_password(&who, "not my password", NEW_PASSWORD)
+            .await;
+        assert!(matches!(e, Err(CoreError::WrongPassword)), "{e:?}");
+    }
+    let blocked = h
+        .steward
+        .change_password(&who, PASSWORD, NEW_PASSWORD)
+        .await;
+    assert!(
+        matches!(blocked, Err(CoreError::RateLimited(_))),
+        "{blocked:?}"
+    );
+}
