@@ -6,14 +6,18 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use time::OffsetDateTime;
+use uuid::Uuid;
 
+use crate::account::Account;
+use crate::account::email::email_key;
 use crate::account::passwords::Passwords;
 use crate::challenge::Altcha;
 use crate::clock::Clock;
 use crate::config::CoreConfig;
 use crate::error::{CoreError, CoreResult};
 use crate::mail::{Mail, MailRenderer, OutgoingMail};
-use crate::ports::Store;
+use crate::ports::{EmailToken, Store, TokenKind};
+use crate::secret::NewSecret;
 use crate::session::cache::SessionCache;
 use crate::throttle::FailureThrottle;
 
@@ -122,6 +126,30 @@ impl Steward {
             .map_err(CoreError::RateLimited)?;
         self.address_quota.record_failure(&key, now);
         Ok(())
+    }
+
+    /// A new single-use emailed token of `kind` for `account`, and the link that carries it.
+    pub(crate) fn email_token(
+        &self,
+        account: &Account,
+        kind: TokenKind,
+        now: OffsetDateTime,
+    ) -> (EmailToken, String) {
+        let secret = NewSecret::generate();
+        let (ttl, path) = match kind {
+            TokenKind::VerifyEmail => (self.cfg.verify_email_ttl, "/verify-email"),
+            TokenKind::ResetPassword => (self.cfg.reset_password_ttl, "/reset-password"),
+        };
+        let token = EmailToken {
+            id: Uuid::now_v7(),
+            account_id: account.id,
+            kind,
+            hash: secret.hash,
+            email_key: email_key(&account.email),
+            created_at: now,
+            expires_at: now + ttl,
+        };
+        (token, self.link(&format!("{path}?token={}", secret.plain)))
     }
 
     /// Checks a proof-of-work answer and uses it up.

@@ -3,14 +3,12 @@
 //! Both answer at once and identically whether or not the address has an
 //! account: the look-up and any email happen after the answer, in the background.
 
-use uuid::Uuid;
-
 use crate::account::email::email_key;
 use crate::account::password::check_new_password;
 use crate::error::{CoreError, CoreResult};
 use crate::mail::Mail;
-use crate::ports::{EmailToken, TokenKind};
-use crate::secret::{NewSecret, parse_secret};
+use crate::ports::TokenKind;
+use crate::secret::parse_secret;
 use crate::steward::Steward;
 
 /// Longest address looked up.
@@ -104,20 +102,11 @@ impl Steward {
             return Ok(());
         };
         let now = self.now();
-        let secret = NewSecret::generate();
-        let token = EmailToken {
-            id: Uuid::now_v7(),
-            account_id: account.id,
-            kind: TokenKind::ResetPassword,
-            hash: secret.hash.clone(),
-            email_key: key.to_owned(),
-            created_at: now,
-            expires_at: now + self.cfg.reset_password_ttl,
-        };
+        let (token, link) = self.email_token(&account, TokenKind::ResetPassword, now);
         let mail = self.render(&Mail::ResetPassword {
             to: account.email.clone(),
             username: account.username.clone(),
-            link: self.link(&format!("/reset-password?token={}", secret.plain)),
+            link,
         });
         self.store.issue_token(&token, &mail, now).await?;
         tracing::info!(account = %account.id, "password reset requested");

@@ -11,8 +11,7 @@ use crate::account::password::check_new_password;
 use crate::account::{Account, Email, Username};
 use crate::error::{CoreError, CoreResult, FieldErrors, StoreError};
 use crate::mail::Mail;
-use crate::ports::{ConsentRecord, EmailToken, NewAccount, TokenKind};
-use crate::secret::NewSecret;
+use crate::ports::{ConsentRecord, NewAccount, TokenKind};
 use crate::session::ClientInfo;
 use crate::steward::{Steward, truncate_ip};
 
@@ -65,20 +64,11 @@ impl Steward {
             password_hash: phc,
             created_at: now,
         };
-        let secret = NewSecret::generate();
-        let verification = EmailToken {
-            id: Uuid::now_v7(),
-            account_id: account.id,
-            kind: TokenKind::VerifyEmail,
-            hash: secret.hash.clone(),
-            email_key: email.key().to_owned(),
-            created_at: now,
-            expires_at: now + self.cfg.verify_email_ttl,
-        };
+        let (verification, link) = self.email_token(&account, TokenKind::VerifyEmail, now);
         let mail = self.render(&Mail::VerifyEmail {
             to: account.email.clone(),
             username: account.username.clone(),
-            link: self.link(&format!("/verify-email?token={}", secret.plain)),
+            link,
         });
         let consents = self.signup_consents(account.id, client, now);
         let new = NewAccount {

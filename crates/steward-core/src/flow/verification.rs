@@ -5,8 +5,8 @@ use uuid::Uuid;
 use crate::account::email::email_key;
 use crate::error::{CoreError, CoreResult};
 use crate::mail::Mail;
-use crate::ports::{EmailToken, TokenKind};
-use crate::secret::{NewSecret, parse_secret};
+use crate::ports::TokenKind;
+use crate::secret::parse_secret;
 use crate::session::SignedIn;
 use crate::steward::Steward;
 
@@ -32,20 +32,11 @@ impl Steward {
         }
         self.spend_address_quota(&email_key(&account.email))?;
         let now = self.now();
-        let secret = NewSecret::generate();
-        let token = EmailToken {
-            id: Uuid::now_v7(),
-            account_id: account.id,
-            kind: TokenKind::VerifyEmail,
-            hash: secret.hash.clone(),
-            email_key: email_key(&account.email),
-            created_at: now,
-            expires_at: now + self.cfg.verify_email_ttl,
-        };
+        let (token, link) = self.email_token(account, TokenKind::VerifyEmail, now);
         let mail = self.render(&Mail::VerifyEmail {
             to: account.email.clone(),
             username: account.username.clone(),
-            link: self.link(&format!("/verify-email?token={}", secret.plain)),
+            link,
         });
         self.store.issue_token(&token, &mail, now).await?;
         Ok(())
