@@ -19,8 +19,11 @@ pub struct CoreConfig {
     pub hash_concurrency: usize,
     /// Session lifetime with "Keep me signed in".
     pub session_remember: time::Duration,
-    /// Session lifetime without it.
+    /// Session lifetime without it, counted from the last request (idle timeout).
     pub session_short: time::Duration,
+    /// However much it is used, a session without "Keep me signed in" ends this long
+    /// after sign-in.
+    pub session_short_absolute: time::Duration,
     /// Email confirmation link lifetime.
     pub verify_email_ttl: time::Duration,
     /// Password reset link lifetime.
@@ -39,8 +42,13 @@ pub struct CoreConfig {
     pub signin_failures_per_account: u32,
     /// The window those failures are counted in.
     pub signin_failure_window: Duration,
-    /// How long a validated session is trusted from memory (zero: always ask the store).
+    /// Longest a validated session is served from memory (zero: always ask the store).
+    /// Changes made through Steward reach every node's cache at once regardless.
     pub session_cache_ttl: Duration,
+    /// How long security activity is kept.
+    pub activity_retention: time::Duration,
+    /// How long IP addresses and User-Agents in security activity are kept.
+    pub activity_ip_retention: time::Duration,
     /// Emails sent on request (sign-up, confirmation, recovery) to one address per hour.
     pub emails_per_address_per_hour: u32,
 }
@@ -56,6 +64,7 @@ impl Default for CoreConfig {
             hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
             session_remember: time::Duration::days(30),
             session_short: time::Duration::minutes(30),
+            session_short_absolute: time::Duration::hours(12),
             verify_email_ttl: time::Duration::hours(24),
             reset_password_ttl: time::Duration::hours(1),
             challenge_max_number: 100_000,
@@ -65,7 +74,9 @@ impl Default for CoreConfig {
             minimum_age: 16,
             signin_failures_per_account: 10,
             signin_failure_window: Duration::from_secs(15 * 60),
-            session_cache_ttl: Duration::from_secs(1),
+            session_cache_ttl: Duration::from_secs(60),
+            activity_retention: time::Duration::days(90),
+            activity_ip_retention: time::Duration::days(90),
             emails_per_address_per_hour: 5,
         }
     }

@@ -24,6 +24,9 @@ pub enum CoreError {
     /// No valid session.
     #[error("not signed in")]
     Unauthenticated,
+    /// The thing named does not exist, or is not the caller's to see.
+    #[error("{0} not found")]
+    NotFound(&'static str),
     /// The username is taken.
     #[error("username taken")]
     UsernameTaken,

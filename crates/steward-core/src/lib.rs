@@ -5,6 +5,7 @@
 //! and throttling are tested exactly.
 
 pub mod account;
+pub mod activity;
 pub mod challenge;
 pub mod clock;
 pub mod config;

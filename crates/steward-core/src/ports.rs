@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::account::Account;
+use crate::activity::SecurityEvent;
 use crate::error::StoreError;
 use crate::mail::OutgoingMail;
 use crate::secret::SecretHash;
@@ -28,6 +29,8 @@ pub struct NewAccount {
     pub verification: EmailToken,
     /// The confirmation email.
     pub mail: OutgoingMail,
+    /// The "account created" entry of the security activity.
+    pub event: SecurityEvent,
 }
 
 /// One entry of the append-only consent ledger.
@@ -118,13 +121,15 @@ pub trait AccountStore: Send + Sync {
     /// password changed meanwhile, so a stale sign-in never restores an old password.
     async fn update_password_hash(&self, account_id: Uuid, old: &str, new: &str)
     -> StoreResult<()>;
-    /// Sets a new password, ends every session but `keep`, and queues `mail`, atomically.
+    /// Sets a new password, ends every session but `keep`, queues `mail` and records
+    /// `event`, atomically.
     async fn change_password(
         &self,
         account_id: Uuid,
         phc: &str,
         keep: Option<Uuid>,
         mail: &OutgoingMail,
+        event: &SecurityEvent,
         now: OffsetDateTime,
     ) -> StoreResult<()>;
     /// The consent ledger of an account, oldest first.
@@ -157,13 +162,15 @@ pub trait TokenStore: Send + Sync {
         hash: &SecretHash,
         now: OffsetDateTime,
     ) -> StoreResult<Option<Uuid>>;
-    /// Uses up a live reset token, sets the password, ends every session and queues
-    /// `mail`, atomically. Returns `false` (and changes nothing) if the token was not live.
+    /// Uses up a live reset token, sets the password, ends every session, queues `mail`
+    /// and records `event`, atomically. Returns `false` (and changes nothing) if the token
+    /// was not live.
     async fn complete_reset(
         &self,
         hash: &SecretHash,
         phc: &str,
         mail: &OutgoingMail,
+        event: &SecurityEvent,
         now: OffsetDateTime,
     ) -> StoreResult<bool>;
 }
@@ -171,25 +178,96 @@ pub trait TokenStore: Send + Sync {
 /// Sessions.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    /// Stores a new session if the account's password hash is still `verified_hash`;
-    /// `false` (and nothing stored) if a password change or reset got in between.
-    async fn create_session(&self, session: &Session, verified_hash: &str) -> StoreResult<bool>;
+    /// Stores a new session, its `events` and an optional `mail`, if the account's
+    /// password hash is still `verified_hash`; `false` (and nothing stored) if a password
+    /// change or reset got in between.
+    async fn create_session(
+        &self,
+        session: &Session,
+        verified_hash: &str,
+        events: &[SecurityEvent],
+        mail: Option<&OutgoingMail>,
+    ) -> StoreResult<bool>;
     /// The live session with this token hash and its account, in one round trip.
     async fn session_by_token(
         &self,
         hash: &SecretHash,
         now: OffsetDateTime,
     ) -> StoreResult<Option<(Session, Account)>>;
-    /// Ends one session.
-    async fn delete_session(&self, id: Uuid) -> StoreResult<()>;
-    /// Ends every session of an account except `keep`; returns how many ended.
-    async fn delete_sessions_except(
+    /// The live sessions of an account, most recently used first.
+    async fn sessions_of(&self, account_id: Uuid, now: OffsetDateTime)
+    -> StoreResult<Vec<Session>>;
+    /// Records use of a session at `now` and moves its expiry to `expires_at`, unless it
+    /// was recorded after `unless_after` (by another request or node); `true` if written.
+    async fn touch_session(
+        &self,
+        id: Uuid,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+        unless_after: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// Ends session `id` if it belongs to `account_id`, recording `event` with it;
+    /// `false` if there was no such session.
+    async fn end_session(
+        &self,
+        account_id: Uuid,
+        id: Uuid,
+        event: Option<&SecurityEvent>,
+    ) -> StoreResult<bool>;
+    /// Ends every session of an account except `keep`, recording `event` if any ended;
+    /// returns how many ended.
+    async fn end_sessions_except(
         &self,
         account_id: Uuid,
         keep: Option<Uuid>,
+        event: Option<&SecurityEvent>,
     ) -> StoreResult<u64>;
     /// Deletes expired sessions; returns how many.
     async fn purge_expired_sessions(&self, now: OffsetDateTime) -> StoreResult<u64>;
+}
+
+/// The security activity log.
+#[async_trait]
+pub trait ActivityStore: Send + Sync {
+    /// Appends one event.
+    async fn record_event(&self, event: &SecurityEvent) -> StoreResult<()>;
+    /// Up to `limit` events of an account older than event `before` (all when `None`),
+    /// newest first.
+    async fn events(
+        &self,
+        account_id: Uuid,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<SecurityEvent>>;
+    /// Whether the account was created or signed in to from this User-Agent on this
+    /// network since `since`.
+    async fn seen_device(
+        &self,
+        account_id: Uuid,
+        user_agent: &str,
+        ip_network: &str,
+        since: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// Deletes events older than `before`; returns how many.
+    async fn delete_events_before(&self, before: OffsetDateTime) -> StoreResult<u64>;
+    /// Drops the IP address and User-Agent of events older than `before`; returns how many.
+    async fn drop_event_addresses_before(&self, before: OffsetDateTime) -> StoreResult<u64>;
+}
+
+/// Changes made by any node that other nodes must act on at once (their session caches).
+#[async_trait]
+pub trait ChangeFeed: Send + Sync {
+    /// Starts listening. `None` when this backend serves a single node (SQLite), so there
+    /// is nothing to hear from others.
+    async fn listen(&self) -> StoreResult<Option<Box<dyn ChangeListener>>>;
+}
+
+/// A live subscription to the change feed.
+#[async_trait]
+pub trait ChangeListener: Send {
+    /// The next account whose sessions or details changed. An error means the
+    /// subscription broke and changes may have been missed.
+    async fn next(&mut self) -> StoreResult<Uuid>;
 }
 
 /// The mail outbox, drained by the sender task.
@@ -231,11 +309,41 @@ pub trait SecurityStore: Send + Sync {
 
 /// Everything the use cases need from storage.
 pub trait Store:
-    AccountStore + TokenStore + SessionStore + OutboxStore + SecurityStore + std::fmt::Debug
+    AccountStore
+    + TokenStore
+    + SessionStore
+    + ActivityStore
+    + ChangeFeed
+    + OutboxStore
+    + SecurityStore
+    + std::fmt::Debug
 {
 }
 
 impl<T> Store for T where
-    T: AccountStore + TokenStore + SessionStore + OutboxStore + SecurityStore + std::fmt::Debug
+    T: AccountStore
+        + TokenStore
+        + SessionStore
+        + ActivityStore
+        + ChangeFeed
+        + OutboxStore
+        + SecurityStore
+        + std::fmt::Debug
 {
+}
+
+/// Approximate location of an address, from a GeoIP database the operator configured.
+pub trait Locator: Send + Sync + std::fmt::Debug {
+    /// "City, Country", "Country", or `None` when unknown.
+    fn locate(&self, ip: std::net::IpAddr) -> Option<String>;
+}
+
+/// The locator used when no GeoIP database is configured: never knows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoLocator;
+
+impl Locator for NoLocator {
+    fn locate(&self, _ip: std::net::IpAddr) -> Option<String> {
+        None
+    }
 }

@@ -16,7 +16,7 @@ use crate::clock::Clock;
 use crate::config::CoreConfig;
 use crate::error::{CoreError, CoreResult};
 use crate::mail::{Mail, MailRenderer, OutgoingMail};
-use crate::ports::{EmailToken, Store, TokenKind};
+use crate::ports::{EmailToken, Locator, NoLocator, Store, TokenKind};
 use crate::secret::NewSecret;
 use crate::session::cache::SessionCache;
 use crate::throttle::FailureThrottle;
@@ -36,6 +36,7 @@ pub struct Steward {
     pub(crate) signin_failures: Arc<FailureThrottle>,
     pub(crate) sessions: Arc<SessionCache>,
     pub(crate) address_quota: Arc<FailureThrottle>,
+    pub(crate) locator: Arc<dyn Locator>,
 }
 
 impl Steward {
@@ -70,7 +71,20 @@ impl Steward {
             signin_failures,
             sessions,
             address_quota,
+            locator: Arc::new(NoLocator),
         })
+    }
+
+    /// The same domain, placing addresses with `locator` (a GeoIP database).
+    pub fn with_locator(mut self, locator: Arc<dyn Locator>) -> Self {
+        self.locator = locator;
+        self
+    }
+
+    /// Approximate location of a stored address, when a GeoIP database is configured.
+    pub fn locate(&self, ip: Option<&str>) -> Option<String> {
+        ip.and_then(|s| s.parse().ok())
+            .and_then(|ip| self.locator.locate(ip))
     }
 
     /// The configuration in force.

@@ -13,11 +13,12 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::account::Account;
+use crate::activity::{EventKind, SecurityEvent};
 use crate::error::StoreError;
 use crate::mail::{Mail, MailRenderer, OutgoingMail};
 use crate::ports::{
-    AccountStore, ConsentRecord, EmailToken, NewAccount, OutboxStore, QueuedMail, SecurityStore,
-    SessionStore, StoreResult, TokenKind, TokenStore,
+    AccountStore, ActivityStore, ChangeFeed, ChangeListener, ConsentRecord, EmailToken, NewAccount,
+    OutboxStore, QueuedMail, SecurityStore, SessionStore, StoreResult, TokenKind, TokenStore,
 };
 use crate::secret::SecretHash;
 use crate::session::Session;
@@ -37,6 +38,7 @@ struct State {
     consents: Vec<ConsentRecord>,
     tokens: Vec<StoredToken>,
     sessions: Vec<Session>,
+    events: Vec<SecurityEvent>,
     outbox: Vec<OutboxRow>,
     used_challenges: HashMap<[u8; 32], OffsetDateTime>,
     secrets: HashMap<String, Vec<u8>>,
@@ -130,6 +132,16 @@ impl MemStore {
             .count()
     }
 
+    /// Every security event of an account, oldest first.
+    pub(crate) fn events_of(&self, account_id: Uuid) -> Vec<SecurityEvent> {
+        self.lock()
+            .events
+            .iter()
+            .filter(|e| e.account_id == account_id)
+            .cloned()
+            .collect()
+    }
+
     /// How many accounts exist.
     pub(crate) fn account_count(&self) -> usize {
         self.lock().accounts.len()
@@ -165,6 +177,7 @@ impl AccountStore for MemStore {
         st.consents.extend(new.consents.iter().cloned());
         st.insert_token(&new.verification)?;
         st.enqueue(&new.mail, a.created_at);
+        st.events.push(new.event.clone());
         Ok(())
     }
 
@@ -215,9 +228,11 @@ impl AccountStore for MemStore {
         phc: &str,
         keep: Option<Uuid>,
         mail: &OutgoingMail,
+        event: &SecurityEvent,
         now: OffsetDateTime,
     ) -> StoreResult<()> {
         let mut st = self.lock();
+        st.events.push(event.clone());
         if let Some(s) = st.account_mut(account_id) {
             s.account.password_hash = phc.to_owned();
         }
@@ -309,6 +324,7 @@ impl TokenStore for MemStore {
         hash: &SecretHash,
         phc: &str,
         mail: &OutgoingMail,
+        event: &SecurityEvent,
         now: OffsetDateTime,
     ) -> StoreResult<bool> {
         let mut st = self.lock();
@@ -322,13 +338,20 @@ impl TokenStore for MemStore {
         }
         st.sessions.retain(|s| s.account_id != account_id);
         st.enqueue(mail, now);
+        st.events.push(event.clone());
         Ok(true)
     }
 }
 
 #[async_trait]
 impl SessionStore for MemStore {
-    async fn create_session(&self, session: &Session, verified_hash: &str) -> StoreResult<bool> {
+    async fn create_session(
+        &self,
+        session: &Session,
+        verified_hash: &str,
+        events: &[SecurityEvent],
+        mail: Option<&OutgoingMail>,
+    ) -> StoreResult<bool> {
         let mut st = self.lock();
         if st
             .sessions
@@ -345,6 +368,10 @@ impl SessionStore for MemStore {
             return Ok(false);
         }
         st.sessions.push(session.clone());
+        st.events.extend(events.iter().cloned());
+        if let Some(m) = mail {
+            st.enqueue(m, session.created_at);
+        }
         Ok(true)
     }
 
@@ -368,21 +395,76 @@ impl SessionStore for MemStore {
             .map(|a| (session.clone(), a.account.clone())))
     }
 
-    async fn delete_session(&self, id: Uuid) -> StoreResult<()> {
-        self.lock().sessions.retain(|s| s.id != id);
-        Ok(())
+    async fn sessions_of(
+        &self,
+        account_id: Uuid,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<Session>> {
+        let mut out: Vec<Session> = self
+            .lock()
+            .sessions
+            .iter()
+            .filter(|s| s.account_id == account_id && s.expires_at > now)
+            .cloned()
+            .collect();
+        out.sort_by_key(|s| std::cmp::Reverse((s.last_seen_at, s.id)));
+        Ok(out)
     }
 
-    async fn delete_sessions_except(
+    async fn touch_session(
+        &self,
+        id: Uuid,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+        unless_after: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let mut st = self.lock();
+        match st
+            .sessions
+            .iter_mut()
+            .find(|s| s.id == id && s.last_seen_at <= unless_after)
+        {
+            Some(s) => {
+                s.last_seen_at = now;
+                s.expires_at = expires_at;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn end_session(
+        &self,
+        account_id: Uuid,
+        id: Uuid,
+        event: Option<&SecurityEvent>,
+    ) -> StoreResult<bool> {
+        let mut st = self.lock();
+        let before = st.sessions.len();
+        st.sessions
+            .retain(|s| !(s.id == id && s.account_id == account_id));
+        let ended = st.sessions.len() < before;
+        if ended && let Some(e) = event {
+            st.events.push(e.clone());
+        }
+        Ok(ended)
+    }
+
+    async fn end_sessions_except(
         &self,
         account_id: Uuid,
         keep: Option<Uuid>,
+        event: Option<&SecurityEvent>,
     ) -> StoreResult<u64> {
         let mut st = self.lock();
         let before = st.sessions.len();
         st.sessions
             .retain(|s| s.account_id != account_id || keep == Some(s.id));
-        Ok((before - st.sessions.len()) as u64)
+        let ended = (before - st.sessions.len()) as u64;
+        if ended > 0 && let Some(e) = event {
+            st.events.push(e.clone());
+        }
+        Ok(ended)
     }
 
     async fn purge_expired_sessions(&self, now: OffsetDateTime) -> StoreResult<u64> {
@@ -390,6 +472,75 @@ impl SessionStore for MemStore {
         let before = st.sessions.len();
         st.sessions.retain(|s| s.expires_at > now);
         Ok((before - st.sessions.len()) as u64)
+    }
+}
+
+#[async_trait]
+impl ActivityStore for MemStore {
+    async fn record_event(&self, event: &SecurityEvent) -> StoreResult<()> {
+        self.lock().events.push(event.clone());
+        Ok(())
+    }
+
+    async fn events(
+        &self,
+        account_id: Uuid,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<SecurityEvent>> {
+        let mut out: Vec<SecurityEvent> = self
+            .lock()
+            .events
+            .iter()
+            .filter(|e| e.account_id == account_id && before.is_none_or(|b| e.id < b))
+            .cloned()
+            .collect();
+        out.sort_by_key(|e| std::cmp::Reverse(e.id));
+        out.truncate(limit as usize);
+        Ok(out)
+    }
+
+    async fn seen_device(
+        &self,
+        account_id: Uuid,
+        user_agent: &str,
+        ip_network: &str,
+        since: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        Ok(self.lock().events.iter().any(|e| {
+            e.account_id == account_id
+                && matches!(e.kind, EventKind::SignedIn | EventKind::AccountCreated)
+                && e.at >= since
+                && e.user_agent.as_deref().unwrap_or_default() == user_agent
+                && e.ip_network.as_deref().unwrap_or_default() == ip_network
+        }))
+    }
+
+    async fn delete_events_before(&self, before: OffsetDateTime) -> StoreResult<u64> {
+        let mut st = self.lock();
+        let n = st.events.len();
+        st.events.retain(|e| e.at >= before);
+        Ok((n - st.events.len()) as u64)
+    }
+
+    async fn drop_event_addresses_before(&self, before: OffsetDateTime) -> StoreResult<u64> {
+        let mut n = 0;
+        for e in self.lock().events.iter_mut() {
+            if e.at < before && (e.ip.is_some() || e.user_agent.is_some() || e.ip_network.is_some()) {
+                e.ip = None;
+                e.ip_network = None;
+                e.user_agent = None;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+}
+
+#[async_trait]
+impl ChangeFeed for MemStore {
+    async fn listen(&self) -> StoreResult<Option<Box<dyn ChangeListener>>> {
+        Ok(None)
     }
 }
 
@@ -498,6 +649,7 @@ impl MailRenderer for FixedMailer {
                 username.clone()
             }
             Mail::PasswordChanged { recovery_link, .. } => recovery_link.clone(),
+            Mail::NewDevice { device, .. } => device.clone(),
         };
         OutgoingMail {
             to: mail.to().to_owned(),

@@ -5,10 +5,16 @@ use uuid::Uuid;
 use crate::account::Account;
 use crate::account::email::email_key;
 use crate::account::passwords::Verified;
+use crate::activity::{EventKind, SecurityEvent};
 use crate::error::{CoreError, CoreResult};
+use crate::mail::Mail;
 use crate::secret::{NewSecret, parse_secret};
-use crate::session::{ClientInfo, MAX_USER_AGENT, Session, SignedIn, session_expiry};
-use crate::steward::Steward;
+use crate::session::device::describe;
+use crate::session::{
+    ClientInfo, LAST_SEEN_EVERY, MAX_USER_AGENT, Session, SignedIn, extended_expiry,
+    session_expiry,
+};
+use crate::steward::{Steward, truncate_ip};
 
 /// Longest identifier looked up; longer ones cannot be an email or username.
 const MAX_IDENTIFIER: usize = 254;
@@ -24,6 +30,8 @@ pub struct NewSession {
     pub session: Session,
     /// The account signed in.
     pub account: Account,
+    /// Whether the device was new to the account (its owner was emailed).
+    pub new_device: bool,
 }
 
 impl Steward {
@@ -65,10 +73,18 @@ impl Steward {
             .await?;
         let account = match (verdict, account) {
             (Verified::Yes | Verified::YesRehash, Some(a)) => a,
-            _ => {
+            (_, known) => {
                 if trusted {
                     self.signin_failures
                         .record_failure(&throttle_key, self.now());
+                }
+                if let Some(a) = known {
+                    self.record_in_background(SecurityEvent::new(
+                        a.id,
+                        EventKind::SignInFailed,
+                        client,
+                        self.now(),
+                    ));
                 }
                 return Err(CoreError::InvalidCredentials);
             }
@@ -101,40 +117,122 @@ impl Steward {
                 .as_deref()
                 .map(|ua| truncate(ua, MAX_USER_AGENT)),
         };
+        let new_device = !trusted && !self.seen_device(&account, client, now).await?;
+        let mut events = vec![SecurityEvent::new(account.id, EventKind::SignedIn, client, now).about(&session)];
+        let mut mail = None;
+        if new_device {
+            events.push(SecurityEvent::new(account.id, EventKind::NewDevice, client, now).about(&session));
+            mail = Some(self.render(&Mail::NewDevice {
+                to: account.email.clone(),
+                username: account.username.clone(),
+                device: describe(client.user_agent.as_deref()),
+                ip: session.ip.clone(),
+                location: self.locate(session.ip.as_deref()),
+                at: now,
+                sessions_link: self.link("/account/sessions"),
+                recovery_link: self.link("/trouble-signing-in"),
+            }));
+        }
         // Conditional on the hash just verified: a reset or change that committed while
         // this sign-in was hashing (and ended every session) must not be outlived by it.
-        if !self.store.create_session(&session, &verified_hash).await? {
+        if !self
+            .store
+            .create_session(&session, &verified_hash, &events, mail.as_ref())
+            .await?
+        {
             return Err(CoreError::InvalidCredentials);
         }
-        tracing::info!(account = %account.id, session = %session.id, remember, "signed in");
+        tracing::info!(account = %account.id, session = %session.id, remember, new_device, "signed in");
         Ok(NewSession {
             token,
             session,
             account,
+            new_device,
         })
     }
 
+    /// Whether this browser or program, on this network, created or signed in to the
+    /// account before (within the IP retention period, while the record still holds it).
+    async fn seen_device(
+        &self,
+        account: &Account,
+        client: &ClientInfo,
+        now: time::OffsetDateTime,
+    ) -> CoreResult<bool> {
+        let ua = client.user_agent.as_deref().unwrap_or_default();
+        let network = client.ip.map(truncate_ip).unwrap_or_default();
+        Ok(self
+            .store
+            .seen_device(
+                account.id,
+                ua,
+                &network,
+                now - self.cfg.activity_ip_retention,
+            )
+            .await?)
+    }
+
+    /// Appends a security event without making the caller wait (or fail) on it.
+    pub(crate) fn record_in_background(&self, event: SecurityEvent) {
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store.record_event(&event).await {
+                tracing::error!(error = %e, kind = event.kind.as_str(), "could not record a security event");
+            }
+        });
+    }
+
     /// The signed-in capability for a presented cookie value, if the session is live.
-    /// Served from the session cache when it was validated within the last moment.
+    /// Served from the session cache when possible. Use is recorded (and a session
+    /// without "Keep me signed in" extended) at most once a minute.
     pub async fn authenticate(&self, token: &str) -> CoreResult<SignedIn> {
         let hash = parse_secret(token).ok_or(CoreError::Unauthenticated)?;
         let now = self.now();
-        if let Some(who) = self.sessions.get(&hash, now) {
+        let who = match self.sessions.get(&hash, now) {
+            Some(who) => who,
+            None => {
+                let epoch = self.sessions.epoch();
+                let (session, account) = self
+                    .store
+                    .session_by_token(&hash, now)
+                    .await?
+                    .ok_or(CoreError::Unauthenticated)?;
+                let who = SignedIn::new(session, account);
+                self.sessions.put(hash.clone(), who.clone(), now, epoch);
+                who
+            }
+        };
+        if now - who.session().last_seen_at < LAST_SEEN_EVERY {
             return Ok(who);
         }
-        let (session, account) = self
-            .store
-            .session_by_token(&hash, now)
-            .await?
-            .ok_or(CoreError::Unauthenticated)?;
-        let who = SignedIn::new(session, account);
-        self.sessions.put(hash, who.clone(), now);
+        self.touch(hash, who, now).await
+    }
+
+    async fn touch(
+        &self,
+        hash: crate::secret::SecretHash,
+        mut who: SignedIn,
+        now: time::OffsetDateTime,
+    ) -> CoreResult<SignedIn> {
+        let expires_at = extended_expiry(&self.cfg, who.session(), now);
+        self.store
+            .touch_session(who.session().id, now, expires_at, now - LAST_SEEN_EVERY)
+            .await?;
+        // Written here or by another node within the minute: either way it is in use now.
+        let s = who.session_mut();
+        s.last_seen_at = now;
+        s.expires_at = s.expires_at.max(expires_at);
+        self.sessions.refresh(&hash, who.clone());
         Ok(who)
     }
 
     /// Ends the current session.
-    pub async fn sign_out(&self, who: &SignedIn) -> CoreResult<()> {
-        self.store.delete_session(who.session().id).await?;
+    pub async fn sign_out(&self, who: &SignedIn, client: &ClientInfo) -> CoreResult<()> {
+        let event = SecurityEvent::new(who.account().id, EventKind::SignedOut, client, self.now())
+            .about(who.session());
+        self.store
+            .end_session(who.account().id, who.session().id, Some(&event))
+            .await?;
         self.sessions.forget_account(who.account().id);
         tracing::info!(account = %who.account().id, session = %who.session().id, "signed out");
         Ok(())

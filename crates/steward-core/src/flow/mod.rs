@@ -3,6 +3,7 @@
 pub mod login;
 pub mod recovery;
 pub mod registration;
+pub mod sessions;
 pub mod settings;
 pub mod verification;
 

@@ -5,10 +5,12 @@
 
 use crate::account::email::email_key;
 use crate::account::password::check_new_password;
+use crate::activity::{EventKind, SecurityEvent};
 use crate::error::{CoreError, CoreResult};
 use crate::mail::Mail;
 use crate::ports::TokenKind;
 use crate::secret::parse_secret;
+use crate::session::ClientInfo;
 use crate::steward::Steward;
 
 /// Longest address looked up.
@@ -16,13 +18,19 @@ const MAX_EMAIL: usize = 254;
 
 impl Steward {
     /// Sends a reset link if the address has an account. Always `Ok` after the robot check.
-    pub async fn request_password_reset(&self, email: &str, altcha: &str) -> CoreResult<()> {
+    pub async fn request_password_reset(
+        &self,
+        email: &str,
+        altcha: &str,
+        client: &ClientInfo,
+    ) -> CoreResult<()> {
         self.pass_challenge(altcha).await?;
         let key = email_key(email);
         self.spend_address_quota(&key)?;
         let this = self.clone();
+        let client = client.clone();
         tokio::spawn(async move {
-            if let Err(e) = this.send_reset_link(&key).await {
+            if let Err(e) = this.send_reset_link(&key, &client).await {
                 tracing::error!(error = %e, "could not issue a password reset");
             }
         });
@@ -30,13 +38,19 @@ impl Steward {
     }
 
     /// Emails the username if the address has an account. Always `Ok` after the robot check.
-    pub async fn request_username_reminder(&self, email: &str, altcha: &str) -> CoreResult<()> {
+    pub async fn request_username_reminder(
+        &self,
+        email: &str,
+        altcha: &str,
+        client: &ClientInfo,
+    ) -> CoreResult<()> {
         self.pass_challenge(altcha).await?;
         let key = email_key(email);
         self.spend_address_quota(&key)?;
         let this = self.clone();
+        let client = client.clone();
         tokio::spawn(async move {
-            if let Err(e) = this.send_username(&key).await {
+            if let Err(e) = this.send_username(&key, &client).await {
                 tracing::error!(error = %e, "could not send a username reminder");
             }
         });
@@ -54,7 +68,12 @@ impl Steward {
     }
 
     /// Sets a new password from a reset link. Signs out every session and tells the owner.
-    pub async fn complete_password_reset(&self, token: &str, new_password: &str) -> CoreResult<()> {
+    pub async fn complete_password_reset(
+        &self,
+        token: &str,
+        new_password: &str,
+        client: &ClientInfo,
+    ) -> CoreResult<()> {
         let hash = parse_secret(token).ok_or(CoreError::InvalidToken)?;
         let now = self.now();
         let account_id = self
@@ -82,9 +101,10 @@ impl Steward {
         });
         // The token is used up inside the same transaction, so two concurrent
         // completions cannot both succeed.
+        let event = SecurityEvent::new(account.id, EventKind::PasswordReset, client, now);
         if !self
             .store
-            .complete_reset(&hash, &phc, &mail, self.now())
+            .complete_reset(&hash, &phc, &mail, &event, self.now())
             .await?
         {
             return Err(CoreError::InvalidToken);
@@ -94,7 +114,7 @@ impl Steward {
         Ok(())
     }
 
-    async fn send_reset_link(&self, key: &str) -> CoreResult<()> {
+    async fn send_reset_link(&self, key: &str, client: &ClientInfo) -> CoreResult<()> {
         if key.len() > MAX_EMAIL {
             return Ok(());
         }
@@ -109,11 +129,13 @@ impl Steward {
             link,
         });
         self.store.issue_token(&token, &mail, now).await?;
+        let event = SecurityEvent::new(account.id, EventKind::PasswordResetRequested, client, now);
+        self.store.record_event(&event).await?;
         tracing::info!(account = %account.id, "password reset requested");
         Ok(())
     }
 
-    async fn send_username(&self, key: &str) -> CoreResult<()> {
+    async fn send_username(&self, key: &str, client: &ClientInfo) -> CoreResult<()> {
         if key.len() > MAX_EMAIL {
             return Ok(());
         }
@@ -125,7 +147,11 @@ impl Steward {
             username: account.username.clone(),
             signin_link: self.link("/signin"),
         });
-        self.store.enqueue_mail(&mail, self.now()).await?;
+        let now = self.now();
+        self.store.enqueue_mail(&mail, now).await?;
+        let event =
+            SecurityEvent::new(account.id, EventKind::UsernameReminderRequested, client, now);
+        self.store.record_event(&event).await?;
         tracing::info!(account = %account.id, "username reminder requested");
         Ok(())
     }

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::account::password::check_new_password;
 use crate::account::{Account, Email, Username};
+use crate::activity::{EventKind, SecurityEvent};
 use crate::error::{CoreError, CoreResult, FieldErrors, StoreError};
 use crate::mail::Mail;
 use crate::ports::{ConsentRecord, NewAccount, TokenKind};
@@ -77,6 +78,7 @@ impl Steward {
             consents,
             verification,
             mail,
+            event: SecurityEvent::new(account.id, EventKind::AccountCreated, client, now),
         };
         match self.store.create_account(&new).await {
             Ok(()) => {

@@ -4,7 +4,8 @@ use crate::account::password::check_new_password;
 use crate::account::passwords::Verified;
 use crate::error::{CoreError, CoreResult};
 use crate::mail::Mail;
-use crate::session::SignedIn;
+use crate::activity::{EventKind, SecurityEvent};
+use crate::session::{ClientInfo, SignedIn};
 use crate::steward::Steward;
 
 impl Steward {
@@ -14,6 +15,7 @@ impl Steward {
         who: &SignedIn,
         current: &str,
         new: &str,
+        client: &ClientInfo,
     ) -> CoreResult<()> {
         let account = who.account();
         // Guessing the current password with a stolen session slows down like sign-in.
@@ -44,8 +46,10 @@ impl Steward {
             at: now,
             recovery_link: self.link("/trouble-signing-in"),
         });
+        let event = SecurityEvent::new(account.id, EventKind::PasswordChanged, client, now)
+            .about(who.session());
         self.store
-            .change_password(account.id, &phc, Some(who.session().id), &mail, now)
+            .change_password(account.id, &phc, Some(who.session().id), &mail, &event, now)
             .await?;
         self.sessions.forget_account(account.id);
         tracing::info!(account = %account.id, "password changed; other sessions ended");

@@ -7,18 +7,28 @@ use crate::error::{CoreError, CoreResult};
 use crate::mail::Mail;
 use crate::ports::TokenKind;
 use crate::secret::parse_secret;
-use crate::session::SignedIn;
+use crate::activity::{EventKind, SecurityEvent};
+use crate::session::{ClientInfo, SignedIn};
 use crate::steward::Steward;
 
 impl Steward {
     /// Confirms the address a verification token was sent to. Single use.
-    pub async fn verify_email(&self, token: &str) -> CoreResult<Uuid> {
+    pub async fn verify_email(&self, token: &str, client: &ClientInfo) -> CoreResult<Uuid> {
         let hash = parse_secret(token).ok_or(CoreError::InvalidToken)?;
+        let now = self.now();
         let account = self
             .store
-            .confirm_email(&hash, self.now())
+            .confirm_email(&hash, now)
             .await?
             .ok_or(CoreError::InvalidToken)?;
+        self.store
+            .record_event(&SecurityEvent::new(
+                account,
+                EventKind::EmailVerified,
+                client,
+                now,
+            ))
+            .await?;
         // Cached sessions still say "unconfirmed".
         self.sessions.forget_account(account);
         Ok(account)

@@ -54,6 +54,25 @@ pub enum Mail {
         /// Where to go if it was not them.
         recovery_link: String,
     },
+    /// Someone signed in from a device or browser not seen before on the account.
+    NewDevice {
+        /// Recipient.
+        to: String,
+        /// Their username.
+        username: String,
+        /// Browser and system, or program name.
+        device: String,
+        /// Address the sign-in came from.
+        ip: Option<String>,
+        /// Approximate location, where the operator configured a GeoIP database.
+        location: Option<String>,
+        /// When.
+        at: OffsetDateTime,
+        /// The Active sessions page, to revoke it.
+        sessions_link: String,
+        /// Where to go if it was not them.
+        recovery_link: String,
+    },
 }
 
 impl Mail {
@@ -64,7 +83,8 @@ impl Mail {
             | Mail::AccountExists { to, .. }
             | Mail::ResetPassword { to, .. }
             | Mail::UsernameReminder { to, .. }
-            | Mail::PasswordChanged { to, .. } => to,
+            | Mail::PasswordChanged { to, .. }
+            | Mail::NewDevice { to, .. } => to,
         }
     }
 
@@ -76,6 +96,7 @@ impl Mail {
             Mail::ResetPassword { .. } => "reset_password",
             Mail::UsernameReminder { .. } => "username_reminder",
             Mail::PasswordChanged { .. } => "password_changed",
+            Mail::NewDevice { .. } => "new_device",
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Sessions: lifetimes and the signed-in capability.
 
 pub mod cache;
+pub mod changes;
+pub mod device;
 
 use std::net::IpAddr;
 
@@ -74,6 +76,25 @@ pub fn session_expiry(cfg: &CoreConfig, now: OffsetDateTime, remember: bool) -> 
     }
 }
 
+/// The expiry of a session used at `now`: a remembered session keeps its fixed end;
+/// another is extended to `session_short` from now, but never past
+/// `session_short_absolute` after sign-in.
+pub fn extended_expiry(cfg: &CoreConfig, session: &Session, now: OffsetDateTime) -> OffsetDateTime {
+    if session.remember {
+        session.expires_at
+    } else {
+        (now + cfg.session_short)
+            .min(session.created_at + cfg.session_short_absolute)
+            .max(session.expires_at)
+    }
+}
+
+/// `last_seen_at` is written at most this often per session.
+pub const LAST_SEEN_EVERY: time::Duration = time::Duration::minutes(1);
+
+/// Most accounts signed in at once in one browser.
+pub const MAX_BROWSER_ACCOUNTS: usize = 8;
+
 /// Longest User-Agent kept.
 pub const MAX_USER_AGENT: usize = 512;
 
@@ -88,6 +109,10 @@ pub struct SignedIn {
 impl SignedIn {
     pub(crate) fn new(session: Session, account: Account) -> Self {
         Self { session, account }
+    }
+
+    pub(crate) fn session_mut(&mut self) -> &mut Session {
+        &mut self.session
     }
 
     /// The session in use.
@@ -116,6 +141,43 @@ mod tests {
         assert_eq!(
             session_expiry(&cfg, now, false) - now,
             time::Duration::minutes(30)
+        );
+    }
+
+    fn short_session(created: OffsetDateTime) -> Session {
+        Session {
+            id: Uuid::now_v7(),
+            account_id: Uuid::now_v7(),
+            token_hash: crate::secret::NewSecret::generate().hash,
+            created_at: created,
+            last_seen_at: created,
+            expires_at: created + time::Duration::minutes(30),
+            remember: false,
+            ip: None,
+            user_agent: None,
+        }
+    }
+
+    #[test]
+    fn a_short_session_in_use_is_extended_up_to_the_absolute_limit() {
+        let cfg = CoreConfig::default();
+        let t0 = OffsetDateTime::UNIX_EPOCH;
+        let s = short_session(t0);
+        let later = t0 + time::Duration::minutes(20);
+        assert_eq!(extended_expiry(&cfg, &s, later), later + cfg.session_short);
+        let near_end = t0 + time::Duration::hours(12) - time::Duration::minutes(5);
+        assert_eq!(
+            extended_expiry(&cfg, &s, near_end),
+            t0 + time::Duration::hours(12),
+            "never past the absolute limit"
+        );
+        let mut remembered = short_session(t0);
+        remembered.remember = true;
+        remembered.expires_at = t0 + time::Duration::days(30);
+        assert_eq!(
+            extended_expiry(&cfg, &remembered, t0 + time::Duration::days(29)),
+            t0 + time::Duration::days(30),
+            "30 days is 30 days however much it is used"
         );
     }
 }

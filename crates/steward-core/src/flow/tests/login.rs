@@ -48,6 +48,47 @@ async fn signs_in_by_email_or_username_in_any_case() {
 }
 
 #[tokio::test]
+async fn a_short_session_in_use_is_extended_until_the_absolute_limit() {
+    let h = Harness::with_ada().await;
+    let short = h.sign_in("ada", PASSWORD, false).await.unwrap();
+    // Used every 20 minutes: alive well past 30 minutes...
+    for _ in 0..(12 * 3 - 1) {
+        h.advance(minutes(20));
+        assert!(h.live(&short).await);
+    }
+    // ...but never past 12 hours after sign-in.
+    h.advance(minutes(20));
+    assert!(!h.live(&short).await, "absolute limit reached");
+    // Use is written at most once a minute.
+    let s = h.sign_in("ada", PASSWORD, false).await.unwrap();
+    h.advance(time::Duration::seconds(30));
+    assert!(h.live(&s).await);
+    let now = h.steward.now();
+    let stored = |at| {
+        let st = h.store.clone();
+        let (account, id) = (s.session.account_id, s.session.id);
+        async move {
+            st.sessions_of(account, at)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|x| x.id == id)
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        stored(now).await.last_seen_at,
+        s.session.created_at,
+        "not written within the minute"
+    );
+    h.advance(time::Duration::seconds(30));
+    assert!(h.live(&s).await);
+    let seen = stored(h.steward.now()).await;
+    assert_eq!(seen.last_seen_at, h.steward.now());
+    assert_eq!(seen.expires_at, h.steward.now() + minutes(30));
+}
+
+#[tokio::test]
 async fn sessions_last_30_minutes_or_30_days_when_remembered() {
     let h = Harness::with_ada().await;
     let short = h.sign_in("ada", PASSWORD, false).await.unwrap();
@@ -62,15 +103,17 @@ async fn sessions_last_30_minutes_or_30_days_when_remembered() {
     );
     assert!(long.session.remember && !short.session.remember);
 
-    h.advance(minutes(30) - time::Duration::SECOND);
-    assert!(h.live(&short).await && h.live(&long).await);
-    h.advance(time::Duration::SECOND);
-    assert!(!h.live(&short).await, "short session over at 30 minutes");
+    // Unused for 30 minutes: the short one is over, the remembered one is not.
+    h.advance(minutes(30));
+    assert!(!h.live(&short).await, "short session over after 30 idle minutes");
     assert!(h.live(&long).await);
 
-    h.advance(time::Duration::days(30) - minutes(30) - time::Duration::SECOND);
-    assert!(h.live(&long).await);
-    h.advance(time::Duration::SECOND);
+    // Used or not, a remembered session ends 30 days after sign-in.
+    for _ in 0..29 {
+        h.advance(time::Duration::days(1));
+        assert!(h.live(&long).await);
+    }
+    h.advance(time::Duration::days(1) - minutes(30));
     assert!(!h.live(&long).await, "remembered session over at 30 days");
 
     let ada = h.account("ada").await;
@@ -92,19 +135,19 @@ async fn signing_out_ends_only_that_session() {
     let two = h.sign_in("ada", PASSWORD, true).await.unwrap();
     let three = h.sign_in("ada", PASSWORD, false).await.unwrap();
 
-    h.steward.sign_out(&who).await.unwrap();
+    h.steward.sign_out(&who, &ClientInfo::default()).await.unwrap();
     assert!(!h.live(&one).await);
     assert!(h.live(&two).await && h.live(&three).await);
 
     let ended = h
         .store
-        .delete_sessions_except(who.account().id, Some(two.session.id))
+        .end_sessions_except(who.account().id, Some(two.session.id), None)
         .await
         .unwrap();
     assert_eq!(ended, 1);
-    // Ended behind this node's back (as another node would): the session cache may
-    // vouch for it until its one-second lifetime is over, not longer.
-    h.clock.advance(time::Duration::seconds(1));
+    // Ended behind Steward's back (not through any node, so no change notice): the
+    // session cache may vouch for it until its lifetime is over, not longer.
+    h.clock.advance(time::Duration::seconds(60));
     assert!(h.live(&two).await && !h.live(&three).await);
 }
 

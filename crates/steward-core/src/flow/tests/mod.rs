@@ -6,6 +6,7 @@
 mod login;
 mod recovery;
 mod registration;
+mod sessions;
 mod settings;
 mod verification;
 
@@ -78,9 +79,12 @@ impl Harness {
         store: &Arc<MemStore>,
         clock: &Arc<ManualClock>,
     ) -> Steward {
-        Steward::new(cfg, store.clone(), clock.clone(), Arc::new(FixedMailer))
+        let steward = Steward::new(cfg, store.clone(), clock.clone(), Arc::new(FixedMailer))
             .await
-            .unwrap()
+            .unwrap();
+        // Single-node store: turns the session cache on and returns.
+        steward.follow_changes().await;
+        steward
     }
 
     /// A harness with `ada` signed up as `Ada@Example.com`.
@@ -192,7 +196,7 @@ impl Harness {
     async fn reset_token(&self, email: &str) -> String {
         let before = self.mails("reset_password").len();
         self.steward
-            .request_password_reset(email, &self.altcha())
+            .request_password_reset(email, &self.altcha(), &ClientInfo::default())
             .await
             .unwrap();
         self.wait_for_mail("reset_password", before + 1).await;

@@ -1,13 +1,14 @@
 //! "Trouble signing in?": reset links and username reminders.
 
 use super::*;
+use crate::session::ClientInfo;
 
 #[tokio::test]
 async fn a_reset_link_is_mailed_to_the_owner_of_the_address() {
     let h = Harness::with_ada().await;
 
     h.steward
-        .request_password_reset(" ADA@example.com ", &h.altcha())
+        .request_password_reset(" ADA@example.com ", &h.altcha(), &ClientInfo::default())
         .await
         .unwrap();
 
@@ -26,15 +27,15 @@ async fn an_unknown_address_answers_the_same_and_queues_nothing() {
     let h = Harness::with_ada().await;
 
     h.steward
-        .request_password_reset("nobody@example.com", &h.altcha())
+        .request_password_reset("nobody@example.com", &h.altcha(), &ClientInfo::default())
         .await
         .unwrap();
     h.steward
-        .request_password_reset(&format!("{}@example.com", "a".repeat(300)), &h.altcha())
+        .request_password_reset(&format!("{}@example.com", "a".repeat(300)), &h.altcha(), &ClientInfo::default())
         .await
         .unwrap();
     h.steward
-        .request_username_reminder("nobody@example.com", &h.altcha())
+        .request_username_reminder("nobody@example.com", &h.altcha(), &ClientInfo::default())
         .await
         .unwrap();
     h.settle().await;
@@ -55,7 +56,7 @@ async fn a_reset_link_expires_after_an_hour() {
     assert!(matches!(err, CoreError::InvalidToken), "{err:?}");
     let err = h
         .steward
-        .complete_password_reset(&token, NEW_PASSWORD)
+        .complete_password_reset(&token, NEW_PASSWORD, &ClientInfo::default())
         .await
         .unwrap_err();
     assert!(matches!(err, CoreError::InvalidToken), "{err:?}");
@@ -72,7 +73,7 @@ async fn completing_a_reset_ends_every_session_and_uses_the_link_up() {
     let token = h.reset_token("ada@example.com").await;
 
     h.steward
-        .complete_password_reset(&token, NEW_PASSWORD)
+        .complete_password_reset(&token, NEW_PASSWORD, &ClientInfo::default())
         .await
         .unwrap();
 
@@ -89,7 +90,7 @@ async fn completing_a_reset_ends_every_session_and_uses_the_link_up() {
 
     let err = h
         .steward
-        .complete_password_reset(&token, "yet another passphrase")
+        .complete_password_reset(&token, "yet another passphrase", &ClientInfo::default())
         .await
         .unwrap_err();
     assert!(matches!(err, CoreError::InvalidToken), "{err:?}");
@@ -105,7 +106,7 @@ async fn a_weak_new_password_is_refused_and_the_link_stays_usable() {
     let token = h.reset_token("ada@example.com").await;
 
     for weak in ["password", "short", "ADA", "ada@example.com", "qwertyuiop"] {
-        let fields = invalid_fields(h.steward.complete_password_reset(&token, weak).await);
+        let fields = invalid_fields(h.steward.complete_password_reset(&token, weak, &ClientInfo::default()).await);
         assert_eq!(fields, ["new_password"], "{weak:?}");
     }
 
@@ -113,7 +114,7 @@ async fn a_weak_new_password_is_refused_and_the_link_stays_usable() {
     assert!(h.live(&session).await, "nothing changed");
     assert!(h.mails("password_changed").is_empty());
     h.steward
-        .complete_password_reset(&token, NEW_PASSWORD)
+        .complete_password_reset(&token, NEW_PASSWORD, &ClientInfo::default())
         .await
         .unwrap();
     assert!(!h.live(&session).await);
@@ -129,12 +130,12 @@ async fn a_newer_reset_link_voids_the_older_one() {
 
     let err = h
         .steward
-        .complete_password_reset(&first, NEW_PASSWORD)
+        .complete_password_reset(&first, NEW_PASSWORD, &ClientInfo::default())
         .await
         .unwrap_err();
     assert!(matches!(err, CoreError::InvalidToken), "{err:?}");
     h.steward
-        .complete_password_reset(&second, NEW_PASSWORD)
+        .complete_password_reset(&second, NEW_PASSWORD, &ClientInfo::default())
         .await
         .unwrap();
 }
@@ -144,7 +145,7 @@ async fn a_reset_link_does_not_void_the_confirmation_link() {
     let h = Harness::with_ada().await;
     let verify = h.token("verify_email");
     let reset = h.reset_token("ada@example.com").await;
-    h.steward.verify_email(&verify).await.unwrap();
+    h.steward.verify_email(&verify, &ClientInfo::default()).await.unwrap();
     h.steward.check_reset_token(&reset).await.unwrap();
 }
 
@@ -153,7 +154,7 @@ async fn a_username_reminder_mails_the_username() {
     let h = Harness::with_ada().await;
 
     h.steward
-        .request_username_reminder("ADA@EXAMPLE.COM", &h.altcha())
+        .request_username_reminder("ADA@EXAMPLE.COM", &h.altcha(), &ClientInfo::default())
         .await
         .unwrap();
 
@@ -168,13 +169,13 @@ async fn recovery_requests_need_a_fresh_robot_check() {
     let h = Harness::with_ada().await;
     let altcha = h.altcha();
     h.steward
-        .request_password_reset("ada@example.com", &altcha)
+        .request_password_reset("ada@example.com", &altcha, &ClientInfo::default())
         .await
         .unwrap();
 
     let err = h
         .steward
-        .request_password_reset("ada@example.com", &altcha)
+        .request_password_reset("ada@example.com", &altcha, &ClientInfo::default())
         .await
         .unwrap_err();
     assert!(
@@ -183,7 +184,7 @@ async fn recovery_requests_need_a_fresh_robot_check() {
     );
     let err = h
         .steward
-        .request_username_reminder("ada@example.com", &altcha)
+        .request_username_reminder("ada@example.com", &altcha, &ClientInfo::default())
         .await
         .unwrap_err();
     assert!(
@@ -192,7 +193,7 @@ async fn recovery_requests_need_a_fresh_robot_check() {
     );
     let err = h
         .steward
-        .request_username_reminder("ada@example.com", "")
+        .request_username_reminder("ada@example.com", "", &ClientInfo::default())
         .await
         .unwrap_err();
     assert!(
@@ -213,38 +214,38 @@ async fn one_address_gets_a_limited_number_of_emails_an_hour_counted_after_the_r
     for _ in 0..10 {
         let e = h
             .steward
-            .request_password_reset("ada@example.com", "")
+            .request_password_reset("ada@example.com", "", &ClientInfo::default())
             .await;
         assert!(matches!(e, Err(CoreError::ChallengeFailed(_))));
     }
     // Ada's sign-up already used one of the five.
     for _ in 0..4 {
         h.steward
-            .request_password_reset("ada@example.com", &h.altcha())
+            .request_password_reset("ada@example.com", &h.altcha(), &ClientInfo::default())
             .await
             .unwrap();
     }
     let over = h
         .steward
-        .request_username_reminder("ADA@example.com", &h.altcha())
+        .request_username_reminder("ADA@example.com", &h.altcha(), &ClientInfo::default())
         .await;
     assert!(matches!(over, Err(CoreError::RateLimited(_))), "{over:?}");
     // Unknown addresses count alike, so the limit reveals nothing.
     for _ in 0..5 {
         h.steward
-            .request_password_reset("ghost@example.com", &h.altcha())
+            .request_password_reset("ghost@example.com", &h.altcha(), &ClientInfo::default())
             .await
             .unwrap();
     }
     assert!(matches!(
         h.steward
-            .request_password_reset("ghost@example.com", &h.altcha())
+            .request_password_reset("ghost@example.com", &h.altcha(), &ClientInfo::default())
             .await,
         Err(CoreError::RateLimited(_))
     ));
     h.clock.advance(time::Duration::hours(1));
     h.steward
-        .request_password_reset("ada@example.com", &h.altcha())
+        .request_password_reset("ada@example.com", &h.altcha(), &ClientInfo::default())
         .await
         .unwrap();
 }

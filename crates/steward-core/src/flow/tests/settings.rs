@@ -1,6 +1,7 @@
 //! Changing the password while signed in.
 
 use super::*;
+use crate::session::ClientInfo;
 
 #[tokio::test]
 async fn changing_the_password_needs_the_current_one() {
@@ -10,7 +11,7 @@ async fn changing_the_password_needs_the_current_one() {
 
     let err = h
         .steward
-        .change_password(&who, "not my password", NEW_PASSWORD)
+        .change_password(&who, "not my password", NEW_PASSWORD, &ClientInfo::default())
         .await
         .unwrap_err();
 
@@ -30,7 +31,7 @@ async fn changing_the_password_keeps_this_session_and_ends_the_others() {
     h.advance(minutes(3));
 
     h.steward
-        .change_password(&who, PASSWORD, NEW_PASSWORD)
+        .change_password(&who, PASSWORD, NEW_PASSWORD, &ClientInfo::default())
         .await
         .unwrap();
 
@@ -64,7 +65,7 @@ async fn the_new_password_must_follow_the_rules_and_differ() {
     let (_, who) = h.signed_in("ada").await;
 
     for new in ["password", "short", "ada", "Ada@example.com", PASSWORD] {
-        let fields = invalid_fields(h.steward.change_password(&who, PASSWORD, new).await);
+        let fields = invalid_fields(h.steward.change_password(&who, PASSWORD, new, &ClientInfo::default()).await);
         assert_eq!(fields, ["new_password"], "{new:?}");
     }
     assert!(h.mails("password_changed").is_empty());
@@ -79,13 +80,13 @@ async fn guessing_the_current_password_slows_down() {
     for _ in 0..limit {
         let e = h
             .steward
-            .change_password(&who, "not my password", NEW_PASSWORD)
+            .change_password(&who, "not my password", NEW_PASSWORD, &ClientInfo::default())
             .await;
         assert!(matches!(e, Err(CoreError::WrongPassword)), "{e:?}");
     }
     let blocked = h
         .steward
-        .change_password(&who, PASSWORD, NEW_PASSWORD)
+        .change_password(&who, PASSWORD, NEW_PASSWORD, &ClientInfo::default())
         .await;
     assert!(
         matches!(blocked, Err(CoreError::RateLimited(_))),
