@@ -461,7 +461,9 @@ impl SessionStore for MemStore {
         st.sessions
             .retain(|s| s.account_id != account_id || keep == Some(s.id));
         let ended = (before - st.sessions.len()) as u64;
-        if ended > 0 && let Some(e) = event {
+        if ended > 0
+            && let Some(e) = event
+        {
             st.events.push(e.clone());
         }
         Ok(ended)
@@ -526,7 +528,8 @@ impl ActivityStore for MemStore {
     async fn drop_event_addresses_before(&self, before: OffsetDateTime) -> StoreResult<u64> {
         let mut n = 0;
         for e in self.lock().events.iter_mut() {
-            if e.at < before && (e.ip.is_some() || e.user_agent.is_some() || e.ip_network.is_some()) {
+            if e.at < before && (e.ip.is_some() || e.user_agent.is_some() || e.ip_network.is_some())
+            {
                 e.ip = None;
                 e.ip_network = None;
                 e.user_agent = None;

@@ -3,11 +3,14 @@
 use async_trait::async_trait;
 use sqlx::Row;
 use steward_core::account::Account;
+use steward_core::activity::SecurityEvent;
 use steward_core::mail::OutgoingMail;
 use steward_core::ports::{AccountStore, ConsentRecord, StoreResult};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::activity::record_in_tx;
+use crate::changes::notify_in_tx;
 use crate::{SqlStore, Ts, backend};
 
 /// Reads an [`Account`] from a row selected with `ACCOUNT_COLUMNS` (any backend).
@@ -117,6 +120,7 @@ impl AccountStore for SqlStore {
             .await
             .map_err(backend)?;
             enqueue_in_tx!(tx, new.mail, a.created_at).map_err(backend)?;
+            record_in_tx!(tx, &new.event)?;
             tx.commit().await.map_err(backend)
         })
     }
@@ -176,6 +180,7 @@ impl AccountStore for SqlStore {
         phc: &str,
         keep: Option<Uuid>,
         mail: &OutgoingMail,
+        event: &SecurityEvent,
         now: OffsetDateTime,
     ) -> StoreResult<()> {
         on_db!(self, write, |pool| {
@@ -200,6 +205,8 @@ impl AccountStore for SqlStore {
                 .await
                 .map_err(backend)?;
             enqueue_in_tx!(tx, mail, now).map_err(backend)?;
+            record_in_tx!(tx, event)?;
+            notify_in_tx!(self, tx, account_id);
             tx.commit().await.map_err(backend)
         })
     }

@@ -3,7 +3,8 @@
 //! Every query is one SQL text that both backends accept (`$1` placeholders,
 //! `RETURNING`, `ON CONFLICT`); the Rust around it is written once and expanded
 //! for each pool by [`on_db!`]. Backend-specific SQL appears only where a feature
-//! needs it (`FOR UPDATE SKIP LOCKED` when claiming outbox mail).
+//! needs it (`FOR UPDATE SKIP LOCKED` when claiming outbox mail, `NOTIFY`/`LISTEN`
+//! between nodes).
 
 /// Runs the same code on whichever pool is configured. `read` uses SQLite's
 /// reader pool, `write` its single writer.
@@ -23,6 +24,8 @@ macro_rules! on_db {
 }
 
 mod accounts;
+mod activity;
+mod changes;
 mod outbox;
 mod security;
 mod sessions;

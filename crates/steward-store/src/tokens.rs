@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use sqlx::Row;
+use steward_core::activity::SecurityEvent;
 use steward_core::mail::OutgoingMail;
 use steward_core::ports::{EmailToken, StoreResult, TokenKind, TokenStore};
 use steward_core::secret::SecretHash;
@@ -9,6 +10,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::accounts::enqueue_in_tx;
+use crate::activity::record_in_tx;
+use crate::changes::notify_in_tx;
 use crate::{SqlStore, Ts, backend};
 
 #[async_trait]
@@ -105,6 +108,8 @@ impl TokenStore for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
+            // Other nodes' cached sessions still say "unconfirmed".
+            notify_in_tx!(self, tx, account_id);
             tx.commit().await.map_err(backend)?;
             Ok(Some(account_id))
         })
@@ -115,6 +120,7 @@ impl TokenStore for SqlStore {
         hash: &SecretHash,
         phc: &str,
         mail: &OutgoingMail,
+        event: &SecurityEvent,
         now: OffsetDateTime,
     ) -> StoreResult<bool> {
         on_db!(self, write, |pool| {
@@ -146,6 +152,8 @@ impl TokenStore for SqlStore {
                 .await
                 .map_err(backend)?;
             enqueue_in_tx!(tx, mail, now).map_err(backend)?;
+            record_in_tx!(tx, event)?;
+            notify_in_tx!(self, tx, account_id);
             tx.commit().await.map_err(backend)?;
             Ok(true)
         })

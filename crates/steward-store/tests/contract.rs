@@ -5,14 +5,15 @@
 use std::sync::Arc;
 
 use steward_core::account::Account;
+use steward_core::activity::{EventKind, SecurityEvent};
 use steward_core::error::StoreError;
 use steward_core::mail::OutgoingMail;
 use steward_core::ports::{
-    AccountStore, ConsentRecord, EmailToken, NewAccount, OutboxStore, SecurityStore, SessionStore,
-    Store, TokenKind, TokenStore,
+    AccountStore, ActivityStore, ChangeFeed, ConsentRecord, EmailToken, NewAccount, OutboxStore,
+    SecurityStore, SessionStore, Store, TokenKind, TokenStore,
 };
 use steward_core::secret::NewSecret;
-use steward_core::session::Session;
+use steward_core::session::{ClientInfo, Session};
 use steward_store::{PoolConfig, SqlStore, testing};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -94,9 +95,19 @@ fn new_account(email: &str, username: &str) -> (NewAccount, NewSecret) {
             expires_at: t0() + Duration::hours(24),
         },
         mail: mail(email, "verify_email"),
+        event: event(id, EventKind::AccountCreated, t0()),
         account,
     };
     (new, secret)
+}
+
+fn event(account_id: Uuid, kind: EventKind, at: OffsetDateTime) -> SecurityEvent {
+    let client = ClientInfo {
+        ip: Some("203.0.113.7".parse().unwrap()),
+        user_agent: Some("Mozilla/5.0".into()),
+        ..ClientInfo::default()
+    };
+    SecurityEvent::new(account_id, kind, &client, at)
 }
 
 fn session(account_id: Uuid, expires_in: Duration) -> (Session, NewSecret) {
@@ -271,8 +282,8 @@ async fn completing_a_reset_ends_every_session_once(s: &SqlStore) {
     let id = new.account.id;
     let (s1, t1) = session(id, Duration::days(30));
     let (s2, _) = session(id, Duration::minutes(30));
-    assert!(s.create_session(&s1, HASH).await.unwrap());
-    assert!(s.create_session(&s2, HASH).await.unwrap());
+    assert!(s.create_session(&s1, HASH, &[], None).await.unwrap());
+    assert!(s.create_session(&s2, HASH, &[], None).await.unwrap());
     let (tok, secret) = reset_token(id, "di@example.com", t0());
     s.issue_token(&tok, &mail("di@example.com", "reset_password"), t0())
         .await
@@ -284,6 +295,7 @@ async fn completing_a_reset_ends_every_session_once(s: &SqlStore) {
             &secret.hash,
             "new-phc",
             &mail("di@example.com", "password_changed"),
+            &event(id, EventKind::PasswordReset, now),
             now
         )
         .await
@@ -299,6 +311,7 @@ async fn completing_a_reset_ends_every_session_once(s: &SqlStore) {
             &secret.hash,
             "again",
             &mail("di@example.com", "password_changed"),
+            &event(id, EventKind::PasswordReset, now),
             now
         )
         .await
@@ -316,8 +329,8 @@ async fn sessions_expire_and_can_be_ended(s: &SqlStore) {
     let id = new.account.id;
     let (short, short_tok) = session(id, Duration::minutes(30));
     let (long, long_tok) = session(id, Duration::days(30));
-    assert!(s.create_session(&short, HASH).await.unwrap());
-    assert!(s.create_session(&long, HASH).await.unwrap());
+    assert!(s.create_session(&short, HASH, &[], None).await.unwrap());
+    assert!(s.create_session(&long, HASH, &[], None).await.unwrap());
 
     let (got, acct) = s
         .session_by_token(&short_tok.hash, t0())
@@ -341,7 +354,9 @@ async fn sessions_expire_and_can_be_ended(s: &SqlStore) {
     );
 
     assert_eq!(
-        s.delete_sessions_except(id, Some(long.id)).await.unwrap(),
+        s.end_sessions_except(id, Some(long.id), None)
+            .await
+            .unwrap(),
         1
     );
     assert!(
@@ -350,7 +365,7 @@ async fn sessions_expire_and_can_be_ended(s: &SqlStore) {
             .unwrap()
             .is_some()
     );
-    s.delete_session(long.id).await.unwrap();
+    assert!(s.end_session(id, long.id, None).await.unwrap());
     assert!(
         s.session_by_token(&long_tok.hash, t0())
             .await
@@ -359,7 +374,7 @@ async fn sessions_expire_and_can_be_ended(s: &SqlStore) {
     );
 
     let (old, _) = session(id, Duration::minutes(1));
-    assert!(s.create_session(&old, HASH).await.unwrap());
+    assert!(s.create_session(&old, HASH, &[], None).await.unwrap());
     assert_eq!(
         s.purge_expired_sessions(t0() + Duration::minutes(2))
             .await
@@ -379,11 +394,12 @@ async fn sessions_are_only_created_for_the_password_just_verified(s: &SqlStore) 
         "reset-phc",
         None,
         &mail("hub@example.com", "password_changed"),
+        &event(id, EventKind::PasswordReset, t0()),
         t0(),
     )
     .await
     .unwrap();
-    assert!(!s.create_session(&late, HASH).await.unwrap());
+    assert!(!s.create_session(&late, HASH, &[], None).await.unwrap());
     assert!(
         s.session_by_token(&late_tok.hash, t0())
             .await
@@ -413,13 +429,14 @@ async fn password_change_keeps_only_the_current_session(s: &SqlStore) {
     let id = new.account.id;
     let (keep, keep_tok) = session(id, Duration::days(1));
     let (other, other_tok) = session(id, Duration::days(1));
-    assert!(s.create_session(&keep, HASH).await.unwrap());
-    assert!(s.create_session(&other, HASH).await.unwrap());
+    assert!(s.create_session(&keep, HASH, &[], None).await.unwrap());
+    assert!(s.create_session(&other, HASH, &[], None).await.unwrap());
     s.change_password(
         id,
         "changed",
         Some(keep.id),
         &mail("fay@example.com", "password_changed"),
+        &event(id, EventKind::PasswordChanged, t0()),
         t0(),
     )
     .await
@@ -505,6 +522,212 @@ async fn challenges_are_used_once_and_secrets_are_stable(s: &SqlStore) {
     s.ping().await.unwrap();
 }
 
+async fn sessions_are_listed_touched_and_ended_only_by_their_owner(s: &SqlStore) {
+    let (a, _) = new_account("ida@example.com", "ida");
+    let (b, _) = new_account("jo@example.com", "jo");
+    s.create_account(&a).await.unwrap();
+    s.create_account(&b).await.unwrap();
+    let (ida, jo) = (a.account.id, b.account.id);
+    let (first, first_tok) = session(ida, Duration::minutes(30));
+    let (second, _) = session(ida, Duration::days(30));
+    let (bobs, _) = session(jo, Duration::days(30));
+    for x in [&first, &second, &bobs] {
+        assert!(s.create_session(x, HASH, &[], None).await.unwrap());
+    }
+    // Most recently used first: touching `first` puts it on top.
+    let later = t0() + Duration::minutes(5);
+    let extended = later + Duration::minutes(30);
+    assert!(
+        s.touch_session(first.id, later, extended, later - Duration::minutes(1))
+            .await
+            .unwrap()
+    );
+    let listed: Vec<Uuid> = s
+        .sessions_of(ida, later)
+        .await
+        .unwrap()
+        .iter()
+        .map(|x| x.id)
+        .collect();
+    assert_eq!(listed, [first.id, second.id]);
+    let (got, _) = s
+        .session_by_token(&first_tok.hash, later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((got.last_seen_at, got.expires_at), (later, extended));
+    // Within the minute another write is skipped (another node got there first).
+    let sooner = later + Duration::seconds(20);
+    assert!(
+        !s.touch_session(
+            first.id,
+            sooner,
+            sooner + Duration::minutes(30),
+            sooner - Duration::minutes(1)
+        )
+        .await
+        .unwrap()
+    );
+    // An expired session is never brought back by a touch.
+    let dead = t0() + Duration::hours(2);
+    assert!(
+        !s.touch_session(first.id, dead, dead + Duration::minutes(30), dead)
+            .await
+            .unwrap()
+    );
+    // Jo cannot end Ida's session; the owner can, and the event is kept with it.
+    assert!(!s.end_session(jo, second.id, None).await.unwrap());
+    let revoked = event(ida, EventKind::SessionRevoked, later);
+    assert!(s.end_session(ida, second.id, Some(&revoked)).await.unwrap());
+    assert!(
+        !s.end_session(ida, second.id, Some(&revoked)).await.unwrap(),
+        "already gone"
+    );
+    assert_eq!(s.events(ida, None, 10).await.unwrap()[0], revoked);
+    // Ending "all but none" ends Ida's last one and leaves Jo's alone.
+    let all = event(ida, EventKind::SessionsRevoked, later);
+    assert_eq!(
+        s.end_sessions_except(ida, None, Some(&all)).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        s.end_sessions_except(ida, None, Some(&all)).await.unwrap(),
+        0
+    );
+    let kinds: Vec<EventKind> = s
+        .events(ida, None, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            EventKind::SessionsRevoked,
+            EventKind::SessionRevoked,
+            EventKind::AccountCreated
+        ],
+        "an event is recorded only when something ended"
+    );
+    assert_eq!(s.sessions_of(jo, later).await.unwrap().len(), 1);
+}
+
+async fn a_sign_in_stores_its_events_and_mail_with_the_session(s: &SqlStore) {
+    let (a, _) = new_account("kit@example.com", "kit");
+    s.create_account(&a).await.unwrap();
+    let id = a.account.id;
+    let pending = s.pending_mail().await.unwrap();
+    let (ok, _) = session(id, Duration::days(1));
+    let events = [
+        event(id, EventKind::SignedIn, t0()),
+        event(id, EventKind::NewDevice, t0()),
+    ];
+    let notice = mail("kit@example.com", "new_device");
+    assert!(
+        s.create_session(&ok, HASH, &events, Some(&notice))
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.pending_mail().await.unwrap(), pending + 1);
+    assert_eq!(s.events(id, None, 10).await.unwrap().len(), 3);
+    // Refused (stale password): nothing of it is stored.
+    let (late, _) = session(id, Duration::days(1));
+    let more = [event(id, EventKind::SignedIn, t0())];
+    assert!(
+        !s.create_session(&late, "other-hash", &more, Some(&notice))
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.pending_mail().await.unwrap(), pending + 1);
+    assert_eq!(s.events(id, None, 10).await.unwrap().len(), 3);
+}
+
+async fn activity_pages_recognises_devices_and_expires(s: &SqlStore) {
+    let (a, _) = new_account("lu@example.com", "lu");
+    s.create_account(&a).await.unwrap();
+    let id = a.account.id;
+    let mut recorded = vec![];
+    for day in 1..=4 {
+        let e = event(id, EventKind::SignedIn, t0() + Duration::days(day));
+        s.record_event(&e).await.unwrap();
+        recorded.push(e);
+    }
+    let page = s.events(id, None, 2).await.unwrap();
+    assert_eq!(
+        page,
+        [recorded[3].clone(), recorded[2].clone()],
+        "newest first"
+    );
+    let next = s.events(id, Some(page[1].id), 10).await.unwrap();
+    assert_eq!(next.len(), 3, "two sign-ins and the account creation");
+    assert_eq!(next[0], recorded[1]);
+
+    let since = t0();
+    assert!(
+        s.seen_device(id, "Mozilla/5.0", "203.0.113.0", since)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.seen_device(id, "curl/8", "203.0.113.0", since)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.seen_device(id, "Mozilla/5.0", "198.51.100.0", since)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.seen_device(id, "Mozilla/5.0", "203.0.113.0", t0() + Duration::days(5))
+            .await
+            .unwrap()
+    );
+
+    // Addresses go first, then whole events.
+    assert_eq!(
+        s.drop_event_addresses_before(t0() + Duration::days(2) + Duration::hours(1))
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        s.drop_event_addresses_before(t0() + Duration::days(2) + Duration::hours(1))
+            .await
+            .unwrap(),
+        0
+    );
+    let kept = s.events(id, None, 10).await.unwrap();
+    assert!(kept[0].ip.is_some() && kept[2].ip.is_none() && kept[2].user_agent.is_none());
+    assert_eq!(
+        s.delete_events_before(t0() + Duration::days(3))
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(s.events(id, None, 10).await.unwrap().len(), 2);
+}
+
+async fn ending_sessions_is_heard_by_every_listener(s: &SqlStore) {
+    let Some(mut listener) = s.listen().await.unwrap() else {
+        // Single-node backend: nothing to hear, and nothing to test.
+        assert_eq!(s.backend(), steward_store::Backend::Sqlite);
+        return;
+    };
+    let (a, _) = new_account("mo@example.com", "mo");
+    s.create_account(&a).await.unwrap();
+    let id = a.account.id;
+    let (x, _) = session(id, Duration::days(1));
+    assert!(s.create_session(&x, HASH, &[], None).await.unwrap());
+    assert!(s.end_session(id, x.id, None).await.unwrap());
+    let heard = tokio::time::timeout(std::time::Duration::from_secs(10), listener.next())
+        .await
+        .expect("a notice within 10 s")
+        .unwrap();
+    assert_eq!(heard, id);
+}
+
 async fn dyn_store_is_usable(s: &SqlStore) {
     let d: Arc<dyn Store> = Arc::new(s.clone());
     d.ping().await.unwrap();
@@ -547,6 +770,10 @@ contract!(
     outbox_leases_retries_and_deletes_sent_mail,
     challenges_are_used_once_and_secrets_are_stable,
     dyn_store_is_usable,
+    sessions_are_listed_touched_and_ended_only_by_their_owner,
+    a_sign_in_stores_its_events_and_mail_with_the_session,
+    activity_pages_recognises_devices_and_expires,
+    ending_sessions_is_heard_by_every_listener,
 );
 
 #[tokio::test]

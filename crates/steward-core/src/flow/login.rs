@@ -11,8 +11,7 @@ use crate::mail::Mail;
 use crate::secret::{NewSecret, parse_secret};
 use crate::session::device::describe;
 use crate::session::{
-    ClientInfo, LAST_SEEN_EVERY, MAX_USER_AGENT, Session, SignedIn, extended_expiry,
-    session_expiry,
+    ClientInfo, LAST_SEEN_EVERY, MAX_USER_AGENT, Session, SignedIn, extended_expiry, session_expiry,
 };
 use crate::steward::{Steward, truncate_ip};
 
@@ -118,10 +117,13 @@ impl Steward {
                 .map(|ua| truncate(ua, MAX_USER_AGENT)),
         };
         let new_device = !trusted && !self.seen_device(&account, client, now).await?;
-        let mut events = vec![SecurityEvent::new(account.id, EventKind::SignedIn, client, now).about(&session)];
+        let mut events =
+            vec![SecurityEvent::new(account.id, EventKind::SignedIn, client, now).about(&session)];
         let mut mail = None;
         if new_device {
-            events.push(SecurityEvent::new(account.id, EventKind::NewDevice, client, now).about(&session));
+            events.push(
+                SecurityEvent::new(account.id, EventKind::NewDevice, client, now).about(&session),
+            );
             mail = Some(self.render(&Mail::NewDevice {
                 to: account.email.clone(),
                 username: account.username.clone(),

@@ -149,8 +149,12 @@ impl Steward {
         });
         let now = self.now();
         self.store.enqueue_mail(&mail, now).await?;
-        let event =
-            SecurityEvent::new(account.id, EventKind::UsernameReminderRequested, client, now);
+        let event = SecurityEvent::new(
+            account.id,
+            EventKind::UsernameReminderRequested,
+            client,
+            now,
+        );
         self.store.record_event(&event).await?;
         tracing::info!(account = %account.id, "username reminder requested");
         Ok(())

@@ -13,10 +13,7 @@ use crate::steward::Steward;
 impl Steward {
     /// The signed-in account's live sessions, most recently used first, this one marked.
     pub async fn list_sessions(&self, who: &SignedIn) -> CoreResult<Vec<SessionView>> {
-        let sessions = self
-            .store
-            .sessions_of(who.account().id, self.now())
-            .await?;
+        let sessions = self.store.sessions_of(who.account().id, self.now()).await?;
         Ok(sessions
             .iter()
             .map(|s| self.session_view(s, s.id == who.session().id))

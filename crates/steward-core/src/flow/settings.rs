@@ -2,9 +2,9 @@
 
 use crate::account::password::check_new_password;
 use crate::account::passwords::Verified;
+use crate::activity::{EventKind, SecurityEvent};
 use crate::error::{CoreError, CoreResult};
 use crate::mail::Mail;
-use crate::activity::{EventKind, SecurityEvent};
 use crate::session::{ClientInfo, SignedIn};
 use crate::steward::Steward;
 

@@ -3,11 +3,11 @@
 use uuid::Uuid;
 
 use crate::account::email::email_key;
+use crate::activity::{EventKind, SecurityEvent};
 use crate::error::{CoreError, CoreResult};
 use crate::mail::Mail;
 use crate::ports::TokenKind;
 use crate::secret::parse_secret;
-use crate::activity::{EventKind, SecurityEvent};
 use crate::session::{ClientInfo, SignedIn};
 use crate::steward::Steward;
 

@@ -248,6 +248,9 @@ mod tests {
         assert!(cache.get(&hash, t0).is_some());
         cache.set_live(false);
         cache.set_live(true);
-        assert!(cache.get(&hash, t0).is_none(), "a broken feed empties the cache");
+        assert!(
+            cache.get(&hash, t0).is_none(),
+            "a broken feed empties the cache"
+        );
     }
 }

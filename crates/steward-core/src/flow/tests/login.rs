@@ -105,7 +105,10 @@ async fn sessions_last_30_minutes_or_30_days_when_remembered() {
 
     // Unused for 30 minutes: the short one is over, the remembered one is not.
     h.advance(minutes(30));
-    assert!(!h.live(&short).await, "short session over after 30 idle minutes");
+    assert!(
+        !h.live(&short).await,
+        "short session over after 30 idle minutes"
+    );
     assert!(h.live(&long).await);
 
     // Used or not, a remembered session ends 30 days after sign-in.
@@ -135,7 +138,10 @@ async fn signing_out_ends_only_that_session() {
     let two = h.sign_in("ada", PASSWORD, true).await.unwrap();
     let three = h.sign_in("ada", PASSWORD, false).await.unwrap();
 
-    h.steward.sign_out(&who, &ClientInfo::default()).await.unwrap();
+    h.steward
+        .sign_out(&who, &ClientInfo::default())
+        .await
+        .unwrap();
     assert!(!h.live(&one).await);
     assert!(h.live(&two).await && h.live(&three).await);
 

@@ -31,7 +31,11 @@ async fn an_unknown_address_answers_the_same_and_queues_nothing() {
         .await
         .unwrap();
     h.steward
-        .request_password_reset(&format!("{}@example.com", "a".repeat(300)), &h.altcha(), &ClientInfo::default())
+        .request_password_reset(
+            &format!("{}@example.com", "a".repeat(300)),
+            &h.altcha(),
+            &ClientInfo::default(),
+        )
         .await
         .unwrap();
     h.steward
@@ -106,7 +110,11 @@ async fn a_weak_new_password_is_refused_and_the_link_stays_usable() {
     let token = h.reset_token("ada@example.com").await;
 
     for weak in ["password", "short", "ADA", "ada@example.com", "qwertyuiop"] {
-        let fields = invalid_fields(h.steward.complete_password_reset(&token, weak, &ClientInfo::default()).await);
+        let fields = invalid_fields(
+            h.steward
+                .complete_password_reset(&token, weak, &ClientInfo::default())
+                .await,
+        );
         assert_eq!(fields, ["new_password"], "{weak:?}");
     }
 
@@ -145,7 +153,10 @@ async fn a_reset_link_does_not_void_the_confirmation_link() {
     let h = Harness::with_ada().await;
     let verify = h.token("verify_email");
     let reset = h.reset_token("ada@example.com").await;
-    h.steward.verify_email(&verify, &ClientInfo::default()).await.unwrap();
+    h.steward
+        .verify_email(&verify, &ClientInfo::default())
+        .await
+        .unwrap();
     h.steward.check_reset_token(&reset).await.unwrap();
 }
 

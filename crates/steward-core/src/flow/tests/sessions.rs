@@ -28,7 +28,11 @@ impl Harness {
     }
 
     fn kinds(&self, account: Uuid) -> Vec<EventKind> {
-        self.store.events_of(account).iter().map(|e| e.kind).collect()
+        self.store
+            .events_of(account)
+            .iter()
+            .map(|e| e.kind)
+            .collect()
     }
 }
 
@@ -78,7 +82,10 @@ async fn revoking_ends_the_session_at_once_and_only_the_owner_can() {
         .unwrap();
     assert!(!h.live(&other).await, "dead on its next request");
     assert!(h.live(&bobs).await);
-    assert!(h.kinds(ada.account().id).contains(&EventKind::SessionRevoked));
+    assert!(
+        h.kinds(ada.account().id)
+            .contains(&EventKind::SessionRevoked)
+    );
 }
 
 #[tokio::test]
@@ -128,7 +135,13 @@ async fn a_new_device_is_reported_by_email_and_a_known_one_is_not() {
     let ada = h.account("ada").await;
     let trusted = h
         .steward
-        .sign_in("ada", PASSWORD, false, &from("192.0.2.1", CHROME), &[ada.id])
+        .sign_in(
+            "ada",
+            PASSWORD,
+            false,
+            &from("192.0.2.1", CHROME),
+            &[ada.id],
+        )
         .await
         .unwrap();
     assert!(!trusted.new_device);
@@ -157,7 +170,11 @@ async fn activity_lists_what_happened_newest_first_in_pages() {
             EventKind::PasswordChanged
         ]
     );
-    let page = h.steward.security_activity(&ada, None, Some(3)).await.unwrap();
+    let page = h
+        .steward
+        .security_activity(&ada, None, Some(3))
+        .await
+        .unwrap();
     let kinds: Vec<_> = page.events.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds, ["password_changed", "sign_in_failed", "signed_in"]);
     let rest = h
@@ -204,5 +221,9 @@ async fn retention_drops_addresses_then_deletes_old_events() {
     h.advance(time::Duration::days(60));
     let report = h.steward.expire_activity().await.unwrap();
     assert_eq!(report.deleted, 1, "the 91-day-old event is gone");
-    assert_eq!(h.store.events_of(id).len(), 2, "sign-in and new device remain");
+    assert_eq!(
+        h.store.events_of(id).len(),
+        2,
+        "sign-in and new device remain"
+    );
 }

@@ -11,7 +11,12 @@ async fn changing_the_password_needs_the_current_one() {
 
     let err = h
         .steward
-        .change_password(&who, "not my password", NEW_PASSWORD, &ClientInfo::default())
+        .change_password(
+            &who,
+            "not my password",
+            NEW_PASSWORD,
+            &ClientInfo::default(),
+        )
         .await
         .unwrap_err();
 
@@ -65,7 +70,11 @@ async fn the_new_password_must_follow_the_rules_and_differ() {
     let (_, who) = h.signed_in("ada").await;
 
     for new in ["password", "short", "ada", "Ada@example.com", PASSWORD] {
-        let fields = invalid_fields(h.steward.change_password(&who, PASSWORD, new, &ClientInfo::default()).await);
+        let fields = invalid_fields(
+            h.steward
+                .change_password(&who, PASSWORD, new, &ClientInfo::default())
+                .await,
+        );
         assert_eq!(fields, ["new_password"], "{new:?}");
     }
     assert!(h.mails("password_changed").is_empty());
@@ -80,7 +89,12 @@ async fn guessing_the_current_password_slows_down() {
     for _ in 0..limit {
         let e = h
             .steward
-            .change_password(&who, "not my password", NEW_PASSWORD, &ClientInfo::default())
+            .change_password(
+                &who,
+                "not my password",
+                NEW_PASSWORD,
+                &ClientInfo::default(),
+            )
             .await;
         assert!(matches!(e, Err(CoreError::WrongPassword)), "{e:?}");
     }

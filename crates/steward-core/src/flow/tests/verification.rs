@@ -11,11 +11,21 @@ async fn a_confirmation_link_works_once() {
     h.advance(minutes(5));
     let confirmed_at = h.steward.now();
 
-    assert_eq!(h.steward.verify_email(&token, &ClientInfo::default()).await.unwrap(), ada.id);
+    assert_eq!(
+        h.steward
+            .verify_email(&token, &ClientInfo::default())
+            .await
+            .unwrap(),
+        ada.id
+    );
     assert_eq!(h.account("ada").await.email_verified_at, Some(confirmed_at));
 
     h.advance(minutes(1));
-    let err = h.steward.verify_email(&token, &ClientInfo::default()).await.unwrap_err();
+    let err = h
+        .steward
+        .verify_email(&token, &ClientInfo::default())
+        .await
+        .unwrap_err();
     assert!(matches!(err, CoreError::InvalidToken), "{err:?}");
     assert_eq!(
         h.account("ada").await.email_verified_at,
@@ -32,10 +42,17 @@ async fn a_confirmation_link_expires_after_24_hours() {
     let bob_token = h.token("verify_email");
 
     h.advance(time::Duration::hours(24) - time::Duration::SECOND);
-    h.steward.verify_email(&bob_token, &ClientInfo::default()).await.unwrap();
+    h.steward
+        .verify_email(&bob_token, &ClientInfo::default())
+        .await
+        .unwrap();
 
     h.advance(time::Duration::SECOND);
-    let err = h.steward.verify_email(&ada_token, &ClientInfo::default()).await.unwrap_err();
+    let err = h
+        .steward
+        .verify_email(&ada_token, &ClientInfo::default())
+        .await
+        .unwrap_err();
     assert!(matches!(err, CoreError::InvalidToken), "{err:?}");
     assert_eq!(h.account("ada").await.email_verified_at, None);
     assert!(h.account("bob").await.email_verified_at.is_some());
@@ -55,12 +72,19 @@ async fn resending_voids_the_older_link() {
     assert_eq!(mails[1].to, "Ada@example.com");
     let new = h.token("verify_email");
     assert_ne!(new, old);
-    let err = h.steward.verify_email(&old, &ClientInfo::default()).await.unwrap_err();
+    let err = h
+        .steward
+        .verify_email(&old, &ClientInfo::default())
+        .await
+        .unwrap_err();
     assert!(matches!(err, CoreError::InvalidToken), "{err:?}");
 
     // The new link has its own 24 hours.
     h.advance(time::Duration::hours(23));
-    h.steward.verify_email(&new, &ClientInfo::default()).await.unwrap();
+    h.steward
+        .verify_email(&new, &ClientInfo::default())
+        .await
+        .unwrap();
     assert!(h.account("ada").await.email_verified_at.is_some());
 }
 
@@ -86,7 +110,11 @@ async fn tokens_of_another_kind_or_shape_are_invalid() {
     let verify = h.token("verify_email");
 
     for token in ["", "short", &"a".repeat(43), &reset] {
-        let err = h.steward.verify_email(token, &ClientInfo::default()).await.unwrap_err();
+        let err = h
+            .steward
+            .verify_email(token, &ClientInfo::default())
+            .await
+            .unwrap_err();
         assert!(matches!(err, CoreError::InvalidToken), "{token:?}: {err:?}");
     }
     let err = h
@@ -97,7 +125,10 @@ async fn tokens_of_another_kind_or_shape_are_invalid() {
     assert!(matches!(err, CoreError::InvalidToken), "{err:?}");
 
     // Neither was used up by the wrong door.
-    h.steward.verify_email(&verify, &ClientInfo::default()).await.unwrap();
+    h.steward
+        .verify_email(&verify, &ClientInfo::default())
+        .await
+        .unwrap();
     h.steward.check_reset_token(&reset).await.unwrap();
 }
 
@@ -123,6 +154,12 @@ async fn a_link_confirms_only_the_address_it_was_sent_to() {
     let mail = h.mails("verify_email").pop().unwrap();
     h.store.issue_token(&token, &mail, now).await.unwrap();
 
-    assert_eq!(h.steward.verify_email(&secret.plain, &ClientInfo::default()).await.unwrap(), ada.id);
+    assert_eq!(
+        h.steward
+            .verify_email(&secret.plain, &ClientInfo::default())
+            .await
+            .unwrap(),
+        ada.id
+    );
     assert_eq!(h.account("ada").await.email_verified_at, None);
 }
