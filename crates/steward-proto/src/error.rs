@@ -60,4 +60,8 @@ pub mod codes {
     pub const UNAVAILABLE: &str = "unavailable";
     /// The current password given is wrong.
     pub const WRONG_PASSWORD: &str = "wrong_password";
+    /// The browser already holds as many signed-in accounts as allowed.
+    pub const TOO_MANY_ACCOUNTS: &str = "too_many_accounts";
+    /// A form was filled in as one account and sent after switching to another.
+    pub const ACCOUNT_SWITCHED: &str = "account_switched";
 }

@@ -61,6 +61,12 @@ fn core_config(cfg: &Config) -> CoreConfig {
         privacy_version: cfg.legal.privacy_version.clone(),
         signin_failures_per_account: cfg.limits.signin_failures_per_account,
         emails_per_address_per_hour: cfg.limits.emails_per_address_per_hour,
+        session_short: time::Duration::minutes(cfg.sessions.idle_minutes.into()),
+        session_short_absolute: time::Duration::hours(cfg.sessions.absolute_hours.into()),
+        session_remember: time::Duration::days(cfg.sessions.remember_days.into()),
+        session_cache_ttl: Duration::from_secs(cfg.sessions.cache_ttl_secs),
+        activity_retention: time::Duration::days(cfg.activity.retention_days.into()),
+        activity_ip_retention: time::Duration::days(cfg.activity.ip_retention_days.into()),
         ..CoreConfig::default()
     }
 }
@@ -91,6 +97,12 @@ pub async fn start(cfg: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running
     )
     .await
     .context("starting the domain")?;
+    let steward = match &cfg.geoip.database {
+        Some(path) => steward.with_locator(Arc::new(
+            crate::geo::GeoIp::open(path).map_err(anyhow::Error::msg)?,
+        )),
+        None => steward,
+    };
     let device_key = steward
         .store()
         .server_secret("device_cookie_key", random_key())
@@ -150,7 +162,8 @@ pub async fn start(cfg: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running
     };
     tasks.push(server_task);
     tasks.push(tokio::spawn(sender.run(stop_rx.clone())));
-    tasks.push(tokio::spawn(housekeeping(state.clone(), stop_rx)));
+    tasks.push(tokio::spawn(housekeeping(state.clone(), stop_rx.clone())));
+    tasks.push(tokio::spawn(follow_changes(steward.clone(), stop_rx)));
 
     tracing::info!(
         %addr, public_url = %cfg.public_url(), database = ?backend,
@@ -210,7 +223,18 @@ async fn record_metrics(req: Request, next: Next) -> Response {
     res
 }
 
-/// Periodic chores: expired sessions, rate-limiter memory.
+/// Keeps the session cache in step with other nodes until shutdown.
+async fn follow_changes(steward: Steward, mut stop: watch::Receiver<bool>) {
+    tokio::select! {
+        _ = steward.follow_changes() => {
+            // Single node: the cache is on and nothing more is needed.
+            let _ = stop.changed().await;
+        }
+        _ = stop.changed() => {}
+    }
+}
+
+/// Periodic chores: expired sessions, activity retention, rate-limiter memory.
 async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
     loop {
         tokio::select! {
@@ -227,6 +251,9 @@ async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
             Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions purged"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "session purge failed"),
+        }
+        if let Err(e) = state.steward.expire_activity().await {
+            tracing::warn!(error = %e, "security activity retention failed");
         }
     }
 }

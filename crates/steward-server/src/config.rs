@@ -41,6 +41,65 @@ pub struct Config {
     pub legal: LegalConfig,
     /// Show the local mailbox at `/mailbox` to loopback clients (only when no SMTP server is set).
     pub mailbox_page: bool,
+    /// Session lifetimes and caching.
+    pub sessions: SessionsConfig,
+    /// Security activity retention.
+    pub activity: ActivityConfig,
+    /// Approximate locations of addresses.
+    pub geoip: GeoIpConfig,
+}
+
+/// Session lifetimes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionsConfig {
+    /// Without "Keep me signed in": minutes of inactivity before the session ends.
+    pub idle_minutes: u32,
+    /// Without "Keep me signed in": hours after sign-in when it ends however much it is used.
+    pub absolute_hours: u32,
+    /// With "Keep me signed in": days after sign-in when it ends.
+    pub remember_days: u32,
+    /// Longest a validated session is served from memory. Revocations through any node
+    /// reach every node at once regardless; this bounds changes made behind Steward's back.
+    pub cache_ttl_secs: u64,
+}
+
+/// How long security activity is kept.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ActivityConfig {
+    /// Days before events are deleted.
+    pub retention_days: u32,
+    /// Days before the IP address and User-Agent of an event are dropped.
+    pub ip_retention_days: u32,
+}
+
+/// GeoIP lookups.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GeoIpConfig {
+    /// A MaxMind-format `.mmdb` City or Country database. Unset: no locations shown.
+    pub database: Option<PathBuf>,
+}
+
+impl Default for SessionsConfig {
+    fn default() -> Self {
+        Self {
+            idle_minutes: 30,
+            absolute_hours: 12,
+            remember_days: 30,
+            cache_ttl_secs: 60,
+        }
+    }
+}
+
+impl Default for ActivityConfig {
+    fn default() -> Self {
+        Self {
+            retention_days: 90,
+            ip_retention_days: 90,
+        }
+    }
 }
 
 /// Outgoing mail settings.
@@ -138,6 +197,9 @@ impl Default for Config {
             challenge: ChallengeConfig::default(),
             legal: LegalConfig::default(),
             mailbox_page: true,
+            sessions: SessionsConfig::default(),
+            activity: ActivityConfig::default(),
+            geoip: GeoIpConfig::default(),
         }
     }
 }
@@ -340,6 +402,22 @@ impl Config {
         if self.tls.cert.is_some() != self.tls.key.is_some() {
             return Err(ConfigError::Invalid(
                 "tls.cert and tls.key must be set together".into(),
+            ));
+        }
+        let s = &self.sessions;
+        if s.idle_minutes == 0 || s.remember_days == 0 {
+            return Err(ConfigError::Invalid(
+                "sessions.idle_minutes and sessions.remember_days must be at least 1".into(),
+            ));
+        }
+        if u64::from(s.absolute_hours) * 60 < u64::from(s.idle_minutes) {
+            return Err(ConfigError::Invalid(
+                "sessions.absolute_hours must not be shorter than sessions.idle_minutes".into(),
+            ));
+        }
+        if self.activity.retention_days == 0 || self.activity.ip_retention_days == 0 {
+            return Err(ConfigError::Invalid(
+                "activity.retention_days and activity.ip_retention_days must be at least 1".into(),
             ));
         }
         if !matches!(self.log.format.as_str(), "pretty" | "json") {

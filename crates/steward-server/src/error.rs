@@ -36,6 +36,12 @@ pub enum ApiError {
     /// The route exists but not with this method.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// The browser holds the most accounts allowed at once.
+    #[error("too many accounts in this browser")]
+    TooManyAccounts(usize),
+    /// A form filled in as one account arrived after a switch to another.
+    #[error("account switched since the form was shown")]
+    AccountSwitched,
 }
 
 impl ApiError {
@@ -75,6 +81,12 @@ impl ApiError {
                     StatusCode::UNAUTHORIZED,
                     codes::UNAUTHENTICATED,
                     "Sign in to continue.".into(),
+                    none(),
+                ),
+                CoreError::NotFound(what) => (
+                    StatusCode::NOT_FOUND,
+                    codes::NOT_FOUND,
+                    format!("No such {what}."),
                     none(),
                 ),
                 CoreError::UsernameTaken => {
@@ -128,6 +140,18 @@ impl ApiError {
                     none(),
                 ),
             },
+            ApiError::TooManyAccounts(max) => (
+                StatusCode::CONFLICT,
+                codes::TOO_MANY_ACCOUNTS,
+                format!("You can be signed in to at most {max} accounts at once in one browser. Sign out of one to add another."),
+                none(),
+            ),
+            ApiError::AccountSwitched => (
+                StatusCode::CONFLICT,
+                codes::ACCOUNT_SWITCHED,
+                "You switched accounts since this page was opened, so nothing was changed. Reload the page to continue as the account now in use.".into(),
+                none(),
+            ),
             ApiError::Malformed(why) => (
                 StatusCode::BAD_REQUEST,
                 codes::MALFORMED_REQUEST,

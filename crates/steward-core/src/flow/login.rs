@@ -188,26 +188,36 @@ impl Steward {
     /// Served from the session cache when possible. Use is recorded (and a session
     /// without "Keep me signed in" extended) at most once a minute.
     pub async fn authenticate(&self, token: &str) -> CoreResult<SignedIn> {
-        let hash = parse_secret(token).ok_or(CoreError::Unauthenticated)?;
+        let (hash, who) = self.lookup(token).await?;
         let now = self.now();
-        let who = match self.sessions.get(&hash, now) {
-            Some(who) => who,
-            None => {
-                let epoch = self.sessions.epoch();
-                let (session, account) = self
-                    .store
-                    .session_by_token(&hash, now)
-                    .await?
-                    .ok_or(CoreError::Unauthenticated)?;
-                let who = SignedIn::new(session, account);
-                self.sessions.put(hash.clone(), who.clone(), now, epoch);
-                who
-            }
-        };
         if now - who.session().last_seen_at < LAST_SEEN_EVERY {
             return Ok(who);
         }
         self.touch(hash, who, now).await
+    }
+
+    /// Like [`Steward::authenticate`] but without recording use: for sessions a browser
+    /// holds but is not acting as (other accounts in the switcher), so that showing them
+    /// does not keep them alive.
+    pub async fn check_session(&self, token: &str) -> CoreResult<SignedIn> {
+        Ok(self.lookup(token).await?.1)
+    }
+
+    async fn lookup(&self, token: &str) -> CoreResult<(crate::secret::SecretHash, SignedIn)> {
+        let hash = parse_secret(token).ok_or(CoreError::Unauthenticated)?;
+        let now = self.now();
+        if let Some(who) = self.sessions.get(&hash, now) {
+            return Ok((hash, who));
+        }
+        let epoch = self.sessions.epoch();
+        let (session, account) = self
+            .store
+            .session_by_token(&hash, now)
+            .await?
+            .ok_or(CoreError::Unauthenticated)?;
+        let who = SignedIn::new(session, account);
+        self.sessions.put(hash.clone(), who.clone(), now, epoch);
+        Ok((hash, who))
     }
 
     async fn touch(

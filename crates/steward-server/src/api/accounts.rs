@@ -60,7 +60,7 @@ pub async fn verify_email(
     JsonBody(req): JsonBody<VerifyEmailRequest>,
 ) -> ApiResult<Json<Accepted>> {
     st.limits.credential_ip(client.ip())?;
-    st.steward.verify_email(&req.token).await?;
+    st.steward.verify_email(&req.token, &client.api()).await?;
     Ok(Json(Accepted {
         message: "Your email address is confirmed.".into(),
     }))

@@ -34,7 +34,12 @@ pub async fn change_password(
 ) -> ApiResult<Json<Accepted>> {
     st.limits.credential_ip(client.ip())?;
     st.steward
-        .change_password(&who, &req.current_password, &req.new_password)
+        .change_password(
+            &who,
+            &req.current_password,
+            &req.new_password,
+            &client.clone().api(),
+        )
         .await?;
     Ok(Json(Accepted {
         message: "Your password was changed. Your other sessions were signed out.".into(),

@@ -7,6 +7,7 @@ pub mod me;
 pub mod openapi;
 pub mod recovery;
 pub mod session;
+pub mod sessions;
 
 use axum::Router;
 
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .merge(me::router())
         .merge(recovery::router())
         .merge(session::router())
+        .merge(sessions::router())
         .merge(openapi::router())
         .fallback(|| async { crate::error::ApiError::NotFound })
         .method_not_allowed_fallback(|| async { crate::error::ApiError::MethodNotAllowed })

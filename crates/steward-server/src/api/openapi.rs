@@ -9,7 +9,7 @@ use crate::state::AppState;
 /// The document, assembled from the handlers' annotations.
 #[derive(Debug, OpenApi)]
 #[openapi(
-    info(title = "Steward", description = "Self-hosted account server: sign-up, sign-in, sessions and recovery."),
+    info(title = "Steward", description = "Self-hosted account server: sign-up, sign-in, sessions, security activity and recovery."),
     paths(
         super::challenge::challenge,
         super::accounts::sign_up,
@@ -17,6 +17,12 @@ use crate::state::AppState;
         super::accounts::resend,
         super::session::sign_in,
         super::session::sign_out,
+        super::session::accounts,
+        super::session::switch,
+        super::sessions::list,
+        super::sessions::revoke,
+        super::sessions::revoke_others,
+        super::sessions::activity,
         super::me::me,
         super::me::change_password,
         super::recovery::reset_password,
@@ -25,7 +31,8 @@ use crate::state::AppState;
     ),
     tags(
         (name = "accounts", description = "Sign-up and email confirmation"),
-        (name = "session", description = "Sign-in and sign-out (cookie sessions)"),
+        (name = "session", description = "Sign-in and sign-out (cookie sessions), several accounts in one browser"),
+        (name = "sessions", description = "Active sessions and security activity"),
         (name = "me", description = "The signed-in account"),
         (name = "recovery", description = "Trouble signing in"),
     )

@@ -32,7 +32,7 @@ pub async fn reset_password(
 ) -> ApiResult<(StatusCode, Json<Accepted>)> {
     st.limits.credential_ip(client.ip())?;
     st.steward
-        .request_password_reset(&req.email, &req.altcha)
+        .request_password_reset(&req.email, &req.altcha, &client.clone().api())
         .await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -52,7 +52,7 @@ pub async fn complete_reset(
 ) -> ApiResult<Json<Accepted>> {
     st.limits.credential_ip(client.ip())?;
     st.steward
-        .complete_password_reset(&req.token, &req.new_password)
+        .complete_password_reset(&req.token, &req.new_password, &client.clone().api())
         .await?;
     Ok(Json(Accepted {
         message: "Your password was reset. Sign in with the new password.".into(),
@@ -69,7 +69,7 @@ pub async fn remind_username(
 ) -> ApiResult<(StatusCode, Json<Accepted>)> {
     st.limits.credential_ip(client.ip())?;
     st.steward
-        .request_username_reminder(&req.email, &req.altcha)
+        .request_username_reminder(&req.email, &req.altcha, &client.clone().api())
         .await?;
     Ok((
         StatusCode::ACCEPTED,

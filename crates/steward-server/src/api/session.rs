@@ -1,33 +1,49 @@
-//! Signing in and out.
+//! Signing in and out, and the accounts signed in in this browser.
 
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::Deserialize;
+use steward_core::CoreError;
 use steward_core::flow::login::NewSession;
-use steward_proto::{ErrorBody, SignInRequest, SignInResponse};
+use steward_core::session::ClientInfo;
+use steward_proto::{
+    BrowserAccounts, ErrorBody, SignInRequest, SignInResponse, SwitchAccountRequest,
+};
+use utoipa::IntoParams;
 
-use crate::error::ApiResult;
-use crate::http::client::{Client, CurrentUser};
+use crate::error::{ApiError, ApiResult};
+use crate::http::browser::Browser;
+use crate::http::client::Client;
 use crate::http::json::JsonBody;
 use crate::state::AppState;
 
 /// Routes of this feature.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/session", post(sign_in).delete(sign_out))
+    Router::new()
+        .route("/api/v1/session", post(sign_in).delete(sign_out))
+        .route("/api/v1/session/accounts", get(accounts))
+        .route("/api/v1/session/switch", post(switch))
 }
 
 /// Signs in with email or username. The session travels in an HttpOnly cookie.
+/// Accounts already signed in in this browser stay signed in (switch back with
+/// `POST /api/v1/session/switch`); signing in again to one of them replaces its session.
 #[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = SignInRequest,
-    responses((status = 200, body = SignInResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = SignInResponse), (status = 401, body = ErrorBody),
+        (status = 409, description = "the browser holds the most accounts allowed", body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub async fn sign_in(
     State(st): State<AppState>,
     client: Client,
     headers: HeaderMap,
+    browser: Browser,
     JsonBody(req): JsonBody<SignInRequest>,
 ) -> ApiResult<Response> {
     st.limits.credential_ip(client.ip())?;
+    browser.check_room()?;
     let trusted = st.devices.accounts(&headers, st.steward.now());
     let new = st
         .steward
@@ -35,7 +51,7 @@ pub async fn sign_in(
             &req.identifier,
             &req.password,
             req.remember,
-            &client.api(),
+            &client.clone().api(),
             &trusted,
         )
         .await?;
@@ -44,59 +60,116 @@ pub async fn sign_in(
         expires_at: new.session.expires_at,
     };
     let mut res = Json(body).into_response();
-    end_replaced_session(&st, &headers).await;
-    set_session_cookies(&st, &headers, &new, res.headers_mut());
+    adopt_sign_in(
+        &st,
+        browser,
+        &headers,
+        &new,
+        &client.api(),
+        res.headers_mut(),
+    )
+    .await?;
     Ok(res)
 }
 
-/// Signs out the current session.
-#[utoipa::path(delete, path = "/api/v1/session", tag = "session",
-    responses((status = 204), (status = 401, body = ErrorBody)))]
-pub async fn sign_out(
-    State(st): State<AppState>,
-    CurrentUser(who): CurrentUser,
-) -> ApiResult<Response> {
-    st.steward.sign_out(&who).await?;
-    let mut res = StatusCode::NO_CONTENT.into_response();
-    if let Ok(v) = HeaderValue::from_str(&st.cookies.clear_session()) {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
-    Ok(res)
-}
-
-/// Ends the session whose cookie a new sign-in is about to overwrite: once the
-/// cookie is replaced, nothing could use or end that session any more.
-pub async fn end_replaced_session(st: &AppState, req_headers: &HeaderMap) {
-    let Some(token) = st.cookies.session_token(req_headers) else {
-        return;
-    };
-    if let Ok(old) = st.steward.authenticate(token).await
-        && let Err(e) = st.steward.sign_out(&old).await
-    {
-        tracing::warn!(error = %e, "could not end the replaced session");
-    }
-}
-
-/// Adds the session cookie and the refreshed device cookie after a sign-in.
-pub fn set_session_cookies(
+/// Makes a fresh sign-in this browser's active account, ends any session of the same
+/// account it replaces, and sets the cookies (session, other accounts, device).
+pub async fn adopt_sign_in(
     st: &AppState,
+    mut browser: Browser,
     req_headers: &HeaderMap,
     new: &NewSession,
+    client: &ClientInfo,
     out: &mut HeaderMap,
-) {
+) -> ApiResult<()> {
+    let who = st.steward.check_session(&new.token.plain).await?;
+    for old in browser.adopt(new, who) {
+        if let Err(e) = st.steward.sign_out(&old.who, client).await {
+            tracing::warn!(error = %e, "could not end the replaced session");
+        }
+    }
     let now = st.steward.now();
-    let session = st.cookies.session_cookie(
-        &new.token.plain,
-        new.session.remember,
-        new.session.expires_at,
-        now,
-    );
+    browser.write(st, now, out);
     let device = st
         .devices
         .cookie_with(req_headers, new.account.id, now, st.cookies.secure);
-    for c in [session, device] {
-        if let Ok(v) = HeaderValue::from_str(&c) {
-            out.append(header::SET_COOKIE, v);
+    if let Ok(v) = axum::http::HeaderValue::from_str(&device) {
+        out.append(axum::http::header::SET_COOKIE, v);
+    }
+    Ok(())
+}
+
+/// Which sessions `DELETE /api/v1/session` ends.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SignOutQuery {
+    /// `true`: every account signed in in this browser, not just the active one.
+    #[serde(default)]
+    pub all: bool,
+}
+
+/// Signs out the active account (or, with `all=true`, every account in this browser).
+/// Other accounts stay signed in and are not switched to by themselves.
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session", params(SignOutQuery),
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn sign_out(
+    State(st): State<AppState>,
+    client: Client,
+    mut browser: Browser,
+    Query(q): Query<SignOutQuery>,
+) -> ApiResult<Response> {
+    if browser.active.is_none() && !(q.all && browser.count() > 0) {
+        return Err(CoreError::Unauthenticated.into());
+    }
+    let client = client.api();
+    end_sessions(&st, &mut browser, q.all, &client).await?;
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    browser.write(&st, st.steward.now(), res.headers_mut());
+    Ok(res)
+}
+
+/// Ends the active session, or every held session with `all`, and forgets them.
+pub async fn end_sessions(
+    st: &AppState,
+    browser: &mut Browser,
+    all: bool,
+    client: &ClientInfo,
+) -> ApiResult<()> {
+    if let Some(active) = browser.active.take() {
+        st.steward.sign_out(&active.who, client).await?;
+    }
+    if all {
+        for other in std::mem::take(&mut browser.others) {
+            st.steward.sign_out(&other.who, client).await?;
         }
     }
+    Ok(())
+}
+
+/// The accounts signed in in this browser, the active one first.
+#[utoipa::path(get, path = "/api/v1/session/accounts", tag = "session",
+    responses((status = 200, body = BrowserAccounts)))]
+pub async fn accounts(browser: Browser) -> Json<BrowserAccounts> {
+    Json(BrowserAccounts {
+        accounts: browser.accounts(),
+    })
+}
+
+/// Acts as another account signed in in this browser, without its password.
+/// An account this browser holds no valid session of is `404`.
+#[utoipa::path(post, path = "/api/v1/session/switch", tag = "session", request_body = SwitchAccountRequest,
+    responses((status = 200, body = BrowserAccounts), (status = 404, body = ErrorBody)))]
+pub async fn switch(
+    State(st): State<AppState>,
+    mut browser: Browser,
+    JsonBody(req): JsonBody<SwitchAccountRequest>,
+) -> ApiResult<Response> {
+    if !browser.switch(req.account_id) {
+        return Err(ApiError::Core(CoreError::NotFound("signed-in account")));
+    }
+    let mut res = Json(BrowserAccounts {
+        accounts: browser.accounts(),
+    })
+    .into_response();
+    browser.write(&st, st.steward.now(), res.headers_mut());
+    Ok(res)
 }

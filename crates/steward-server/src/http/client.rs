@@ -112,14 +112,8 @@ impl FromRequestParts<AppState> for MaybeUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(token) = state.cookies.session_token(&parts.headers) else {
-            return Ok(MaybeUser(None));
-        };
-        match state.steward.authenticate(token).await {
-            Ok(who) => Ok(MaybeUser(Some(who))),
-            Err(CoreError::Unauthenticated) => Ok(MaybeUser(None)),
-            Err(e) => Err(e.into()),
-        }
+        let browser = crate::http::browser::Browser::from_request_parts(parts, state).await?;
+        Ok(MaybeUser(browser.active.map(|h| h.who)))
     }
 }
 

@@ -60,6 +60,32 @@ impl CookieSettings {
         c
     }
 
+    /// A cookie name with the `__Host-` prefix when served over HTTPS.
+    pub fn name(&self, base: &str) -> String {
+        if self.secure {
+            format!("__Host-{base}")
+        } else {
+            base.to_owned()
+        }
+    }
+
+    /// `Set-Cookie` for an HttpOnly, SameSite=Lax cookie named `base` (prefixed as
+    /// [`CookieSettings::name`]); `max_age` `None` makes it last until the browser closes,
+    /// `Some(0)` removes it.
+    pub fn plain_cookie(&self, base: &str, value: &str, max_age: Option<i64>) -> String {
+        let mut c = format!(
+            "{}={value}; Path=/; HttpOnly; SameSite=Lax",
+            self.name(base)
+        );
+        if let Some(age) = max_age {
+            c.push_str(&format!("; Max-Age={}", age.max(0)));
+        }
+        if self.secure {
+            c.push_str("; Secure");
+        }
+        c
+    }
+
     /// The session token from the request's cookies.
     pub fn session_token<'a>(&self, headers: &'a HeaderMap) -> Option<&'a str> {
         read_cookie(headers, self.session_name)

@@ -1,5 +1,6 @@
 //! HTTP plumbing shared by the API and the pages: extractors, security middleware, limits.
 
+pub mod browser;
 pub mod client;
 pub mod cookies;
 pub mod json;

@@ -36,6 +36,8 @@ mail_templates!(ResetHtml, ResetText, "mail/reset_password.html", "mail/reset_pa
 mail_templates!(ReminderHtml, ReminderText, "mail/username_reminder.html", "mail/username_reminder.txt", { username: &'a str, signin_link: &'a str });
 mail_templates!(ChangedHtml, ChangedText, "mail/password_changed.html", "mail/password_changed.txt", { username: &'a str, at: &'a str, recovery_link: &'a str });
 
+mail_templates!(DeviceHtml, DeviceText, "mail/new_device.html", "mail/new_device.txt", { username: &'a str, device: &'a str, ip: &'a str, location: &'a str, at: &'a str, sessions_link: &'a str, recovery_link: &'a str });
+
 fn when(at: &OffsetDateTime) -> String {
     let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
     at.format(&f).unwrap_or_default()
@@ -144,6 +146,45 @@ impl MailRenderer for TemplateMailer {
                     product: p,
                     username,
                     at: &at,
+                    recovery_link,
+                }
+                .render();
+                (subject, h, t)
+            }
+            Mail::NewDevice {
+                username,
+                device,
+                ip,
+                location,
+                at,
+                sessions_link,
+                recovery_link,
+                ..
+            } => {
+                let subject = format!("New sign-in to your {p} account");
+                let at = when(at);
+                let ip = ip.as_deref().unwrap_or("unknown");
+                let location = location.as_deref().unwrap_or_default();
+                let h = DeviceHtml {
+                    subject: &subject,
+                    product: p,
+                    username,
+                    device,
+                    ip,
+                    location,
+                    at: &at,
+                    sessions_link,
+                    recovery_link,
+                }
+                .render();
+                let t = DeviceText {
+                    product: p,
+                    username,
+                    device,
+                    ip,
+                    location,
+                    at: &at,
+                    sessions_link,
                     recovery_link,
                 }
                 .render();

@@ -58,11 +58,11 @@ struct TokenForm {
     token: String,
 }
 
-fn settings(who: &SignedIn, errors: FormErrors, flash: Option<String>) -> SettingsPage {
+fn settings(nav: &Nav, who: &SignedIn, errors: FormErrors, flash: Option<String>) -> SettingsPage {
     let a = who.account();
     let date = time::macros::format_description!("[year]-[month]-[day]");
     SettingsPage {
-        nav: Nav::of(Some(who)),
+        nav: nav.clone(),
         errors,
         flash,
         username: a.username.clone(),
@@ -76,9 +76,12 @@ fn to_signin() -> Response {
     see_other("/signin?next=/settings")
 }
 
-async fn show(MaybeUser(who): MaybeUser) -> Response {
+async fn show(MaybeUser(who): MaybeUser, nav: Nav) -> Response {
     match who {
-        Some(who) => page(StatusCode::OK, &settings(&who, FormErrors::none(), None)),
+        Some(who) => page(
+            StatusCode::OK,
+            &settings(&nav, &who, FormErrors::none(), None),
+        ),
         None => to_signin(),
     }
 }
@@ -87,13 +90,14 @@ async fn change_password(
     State(st): State<AppState>,
     client: Client,
     MaybeUser(who): MaybeUser,
+    nav: Nav,
     FormBody(f): FormBody<PasswordForm>,
 ) -> Response {
     let Some(who) = who else { return to_signin() };
     let result: Result<(), ApiError> = async {
         st.limits.credential_ip(client.ip())?;
         st.steward
-            .change_password(&who, &f.current_password, &f.new_password)
+            .change_password(&who, &f.current_password, &f.new_password, &client.0)
             .await?;
         Ok(())
     }
@@ -102,6 +106,7 @@ async fn change_password(
         Ok(()) => page(
             StatusCode::OK,
             &settings(
+                &nav,
                 &who,
                 FormErrors::none(),
                 Some("Your password was changed. Your other sessions were signed out.".into()),
@@ -110,14 +115,14 @@ async fn change_password(
         Err(e) => with_retry_after(
             page(
                 form_status(&e),
-                &settings(&who, FormErrors::from_error(&e), None),
+                &settings(&nav, &who, FormErrors::from_error(&e), None),
             ),
             &e,
         ),
     }
 }
 
-async fn resend(State(st): State<AppState>, MaybeUser(who): MaybeUser) -> Response {
+async fn resend(State(st): State<AppState>, MaybeUser(who): MaybeUser, nav: Nav) -> Response {
     let Some(who) = who else { return to_signin() };
     let result: Result<(), ApiError> = async {
         st.steward.resend_verification(&who).await?;
@@ -128,6 +133,7 @@ async fn resend(State(st): State<AppState>, MaybeUser(who): MaybeUser) -> Respon
         Ok(()) => page(
             StatusCode::OK,
             &settings(
+                &nav,
                 &who,
                 FormErrors::none(),
                 Some(format!(
@@ -139,7 +145,7 @@ async fn resend(State(st): State<AppState>, MaybeUser(who): MaybeUser) -> Respon
         Err(e) => with_retry_after(
             page(
                 form_status(&e),
-                &settings(&who, FormErrors::from_error(&e), None),
+                &settings(&nav, &who, FormErrors::from_error(&e), None),
             ),
             &e,
         ),
@@ -148,11 +154,11 @@ async fn resend(State(st): State<AppState>, MaybeUser(who): MaybeUser) -> Respon
 
 /// The link opens a page with a button rather than confirming on GET, so mail
 /// scanners that prefetch links cannot use the token up.
-async fn show_verify(MaybeUser(who): MaybeUser, Query(q): Query<TokenForm>) -> Response {
+async fn show_verify(nav: Nav, Query(q): Query<TokenForm>) -> Response {
     page(
         StatusCode::OK,
         &VerifyPage {
-            nav: Nav::of(who.as_ref()),
+            nav: nav.clone(),
             token: q.token,
         },
     )
@@ -162,20 +168,21 @@ async fn verify(
     State(st): State<AppState>,
     client: Client,
     MaybeUser(who): MaybeUser,
+    nav: Nav,
     FormBody(f): FormBody<TokenForm>,
 ) -> Response {
     let result: Result<_, ApiError> = async {
         st.limits.credential_ip(client.ip())?;
-        Ok(st.steward.verify_email(&f.token).await?)
+        Ok(st.steward.verify_email(&f.token, &client.0).await?)
     }
     .await;
     // Re-read the session so the banner reflects the confirmation.
     let nav = match &who {
         Some(_) if result.is_ok() => Nav {
             verified: true,
-            ..Nav::of(who.as_ref())
+            ..nav.clone()
         },
-        _ => Nav::of(who.as_ref()),
+        _ => nav.clone(),
     };
     let signed_in = who.is_some();
     match result {

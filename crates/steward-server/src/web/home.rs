@@ -6,7 +6,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 
-use crate::http::client::MaybeUser;
 use crate::state::AppState;
 use crate::web::view::{Nav, page};
 
@@ -21,11 +20,6 @@ struct Home {
     nav: Nav,
 }
 
-async fn home(MaybeUser(who): MaybeUser) -> Response {
-    page(
-        StatusCode::OK,
-        &Home {
-            nav: Nav::of(who.as_ref()),
-        },
-    )
+async fn home(nav: Nav) -> Response {
+    page(StatusCode::OK, &Home { nav: nav.clone() })
 }

@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 
-use crate::http::client::MaybeUser;
 use crate::state::AppState;
 use crate::web::signup::Notice;
 use crate::web::view::{Nav, page};
@@ -43,12 +42,8 @@ const PRIVACY: &[&str] = &[
     "You can ask for a copy of your data, its correction or its deletion. The operator answers within one month.",
 ];
 
-async fn show(
-    State(st): State<AppState>,
-    MaybeUser(who): MaybeUser,
-    Path(kind): Path<String>,
-) -> Response {
-    let nav = Nav::of(who.as_ref());
+async fn show(State(st): State<AppState>, nav: Nav, Path(kind): Path<String>) -> Response {
+    let nav = nav.clone();
     let (title, version, paragraphs) = match kind.as_str() {
         "terms" => (
             "Terms of Use",

@@ -10,6 +10,7 @@ pub mod home;
 pub mod legal;
 pub mod mailbox;
 pub mod recovery;
+pub mod sessions;
 pub mod signin;
 pub mod signup;
 pub mod view;
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .merge(signin::router())
         .merge(recovery::router())
         .merge(account::router())
+        .merge(sessions::router())
         .merge(legal::router())
         .merge(mailbox::router())
         .merge(assets::router())

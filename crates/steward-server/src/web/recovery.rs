@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::api::recovery::RECOVERY_ACCEPTED;
 use crate::error::ApiError;
-use crate::http::client::{Client, MaybeUser};
+use crate::http::client::Client;
 use crate::state::AppState;
 use crate::web::form::FormBody;
 use crate::web::signup::Notice;
@@ -64,11 +64,11 @@ struct ResetForm {
     new_password: String,
 }
 
-async fn show(MaybeUser(who): MaybeUser) -> Response {
+async fn show(nav: Nav) -> Response {
     page(
         StatusCode::OK,
         &TroublePage {
-            nav: Nav::of(who.as_ref()),
+            nav: nav.clone(),
             errors: FormErrors::none(),
             email: String::new(),
             need: "password".into(),
@@ -79,19 +79,19 @@ async fn show(MaybeUser(who): MaybeUser) -> Response {
 async fn submit(
     State(st): State<AppState>,
     client: Client,
-    MaybeUser(who): MaybeUser,
+    nav: Nav,
     FormBody(f): FormBody<TroubleForm>,
 ) -> Response {
-    let nav = Nav::of(who.as_ref());
+    let nav = nav.clone();
     let result: Result<(), ApiError> = async {
         st.limits.credential_ip(client.ip())?;
         if f.need == "username" {
             st.steward
-                .request_username_reminder(&f.email, &f.altcha)
+                .request_username_reminder(&f.email, &f.altcha, &client.0)
                 .await?;
         } else {
             st.steward
-                .request_password_reset(&f.email, &f.altcha)
+                .request_password_reset(&f.email, &f.altcha, &client.0)
                 .await?;
         }
         Ok(())
@@ -133,12 +133,8 @@ fn expired(nav: Nav) -> Response {
     )
 }
 
-async fn show_reset(
-    State(st): State<AppState>,
-    MaybeUser(who): MaybeUser,
-    Query(q): Query<TokenQuery>,
-) -> Response {
-    let nav = Nav::of(who.as_ref());
+async fn show_reset(State(st): State<AppState>, nav: Nav, Query(q): Query<TokenQuery>) -> Response {
+    let nav = nav.clone();
     match st.steward.check_reset_token(&q.token).await {
         Ok(()) => page(
             StatusCode::OK,
@@ -161,7 +157,7 @@ async fn submit_reset(
     let result: Result<(), ApiError> = async {
         st.limits.credential_ip(client.ip())?;
         st.steward
-            .complete_password_reset(&f.token, &f.new_password)
+            .complete_password_reset(&f.token, &f.new_password, &client.0)
             .await?;
         Ok(())
     }

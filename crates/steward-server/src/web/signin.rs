@@ -1,18 +1,22 @@
-//! The "Sign in" page and signing out.
+//! The "Sign in" page (also for adding another account), the account chooser,
+//! switching, and signing out of one or every account.
 
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
+use uuid::Uuid;
 
-use crate::api::session::{end_replaced_session, set_session_cookies};
+use crate::api::session::{adopt_sign_in, end_sessions};
 use crate::error::ApiError;
-use crate::http::client::{Client, MaybeUser};
+use crate::http::browser::Browser;
+use crate::http::client::Client;
 use crate::state::AppState;
 use crate::web::form::{FormBody, ticked};
+use crate::web::signup::Notice;
 use crate::web::view::{
     FormErrors, Nav, form_status, page, safe_next, see_other, with_retry_after,
 };
@@ -22,6 +26,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/signin", get(show).post(submit))
         .route("/signout", post(sign_out))
+        .route("/accounts", get(chooser))
+        .route("/accounts/switch", post(switch))
 }
 
 #[derive(Template)]
@@ -32,11 +38,34 @@ struct SignInPage {
     identifier: String,
     remember: bool,
     next: String,
+    adding: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account/accounts.html")]
+struct ChooserPage {
+    nav: Nav,
+    next: String,
 }
 
 #[derive(Debug, Deserialize)]
 struct NextQuery {
     next: Option<String>,
+    /// Present when "Add a new account" was chosen: show the form while signed in.
+    add: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SwitchForm {
+    #[serde(default)]
+    account_id: String,
+    next: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SignOutForm {
+    /// `all`: every account in this browser.
+    scope: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -47,21 +76,24 @@ struct SignInForm {
     password: String,
     remember: Option<String>,
     next: Option<String>,
+    add: Option<String>,
 }
 
-async fn show(MaybeUser(who): MaybeUser, Query(q): Query<NextQuery>) -> Response {
+async fn show(browser: Browser, nav: Nav, Query(q): Query<NextQuery>) -> Response {
     let next = safe_next(q.next.as_deref()).to_owned();
-    if who.is_some() {
+    let adding = q.add.is_some();
+    if browser.active.is_some() && !adding {
         return see_other(&next);
     }
     page(
         StatusCode::OK,
         &SignInPage {
-            nav: Nav::of(None),
+            nav,
             errors: FormErrors::none(),
             identifier: String::new(),
             remember: true,
             next,
+            adding: adding && browser.count() > 0,
         },
     )
 }
@@ -70,12 +102,16 @@ async fn submit(
     State(st): State<AppState>,
     client: Client,
     headers: HeaderMap,
+    browser: Browser,
+    nav: Nav,
     FormBody(f): FormBody<SignInForm>,
 ) -> Response {
     let remember = ticked(f.remember.as_deref());
     let next = safe_next(f.next.as_deref()).to_owned();
+    let adding = f.add.is_some() && browser.count() > 0;
     let result: Result<_, ApiError> = async {
         st.limits.credential_ip(client.ip())?;
+        browser.check_room()?;
         let trusted = st.devices.accounts(&headers, st.steward.now());
         Ok(st
             .steward
@@ -83,39 +119,90 @@ async fn submit(
             .await?)
     }
     .await;
-    match result {
+    let result = match result {
         Ok(new) => {
             let mut res = see_other(&next);
-            end_replaced_session(&st, &headers).await;
-            set_session_cookies(&st, &headers, &new, res.headers_mut());
-            res
+            adopt_sign_in(&st, browser, &headers, &new, &client.0, res.headers_mut())
+                .await
+                .map(|()| res)
         }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(res) => res,
         Err(e) => {
             let errors = FormErrors {
                 summary: Some(e.message()),
                 fields: Default::default(),
             };
             let body = SignInPage {
-                nav: Nav::of(None),
+                nav,
                 errors,
                 identifier: f.identifier.clone(),
                 remember,
                 next,
+                adding,
             };
             with_retry_after(page(form_status(&e), &body), &e)
         }
     }
 }
 
-async fn sign_out(State(st): State<AppState>, MaybeUser(who): MaybeUser) -> Response {
-    if let Some(who) = who
-        && let Err(e) = st.steward.sign_out(&who).await
-    {
+/// The accounts signed in in this browser, to pick one (shown after signing out of
+/// one while others remain, and from the menu).
+async fn chooser(nav: Nav, Query(q): Query<NextQuery>) -> Response {
+    let next = safe_next(q.next.as_deref()).to_owned();
+    page(StatusCode::OK, &ChooserPage { nav, next })
+}
+
+async fn switch(
+    State(st): State<AppState>,
+    mut browser: Browser,
+    nav: Nav,
+    FormBody(f): FormBody<SwitchForm>,
+) -> Response {
+    let next = safe_next(f.next.as_deref()).to_owned();
+    let switched = Uuid::parse_str(&f.account_id)
+        .ok()
+        .is_some_and(|id| browser.switch(id));
+    if !switched {
+        // A forged id, or an account whose session ended meanwhile: never trusted.
+        tracing::info!("refused a switch to an account this browser holds no session of");
+        return page(
+            StatusCode::NOT_FOUND,
+            &Notice {
+                nav,
+                heading: "That account is not signed in here".into(),
+                message:
+                    "Its session may have ended or been revoked. Sign in to it again to add it."
+                        .into(),
+                link_href: "/signin?add=1".into(),
+                link_text: "Add an account".into(),
+            },
+        );
+    }
+    let mut res = see_other(&next);
+    browser.write(&st, st.steward.now(), res.headers_mut());
+    res
+}
+
+async fn sign_out(
+    State(st): State<AppState>,
+    client: Client,
+    mut browser: Browser,
+    FormBody(f): FormBody<SignOutForm>,
+) -> Response {
+    let all = f.scope.as_deref() == Some("all");
+    if let Err(e) = end_sessions(&st, &mut browser, all, &client.0).await {
         tracing::warn!(error = %e, "sign-out failed");
     }
-    let mut res = see_other("/");
-    if let Ok(v) = HeaderValue::from_str(&st.cookies.clear_session()) {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
+    // Other accounts stay signed in, but the browser does not act as one of them
+    // until the person picks it.
+    let mut res = see_other(if browser.others.is_empty() {
+        "/"
+    } else {
+        "/accounts"
+    });
+    browser.write(&st, st.steward.now(), res.headers_mut());
     res
 }

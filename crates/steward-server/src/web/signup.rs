@@ -10,7 +10,7 @@ use serde::Deserialize;
 use steward_core::flow::registration::Registration;
 
 use crate::error::ApiError;
-use crate::http::client::{Client, MaybeUser};
+use crate::http::client::Client;
 use crate::state::AppState;
 use crate::web::form::{FormBody, ticked};
 use crate::web::view::{FormErrors, Nav, form_status, page, with_retry_after};
@@ -71,20 +71,20 @@ fn form_page(st: &AppState, nav: Nav, errors: FormErrors, f: Option<&SignUpForm>
     }
 }
 
-async fn show(State(st): State<AppState>, MaybeUser(who): MaybeUser) -> Response {
+async fn show(State(st): State<AppState>, nav: Nav) -> Response {
     page(
         StatusCode::OK,
-        &form_page(&st, Nav::of(who.as_ref()), FormErrors::none(), None),
+        &form_page(&st, nav.clone(), FormErrors::none(), None),
     )
 }
 
 async fn submit(
     State(st): State<AppState>,
     client: Client,
-    MaybeUser(who): MaybeUser,
+    nav: Nav,
     FormBody(f): FormBody<SignUpForm>,
 ) -> Response {
-    let nav = Nav::of(who.as_ref());
+    let nav = nav.clone();
     let result: Result<(), ApiError> = async {
         st.limits.credential_ip(client.ip())?;
         let input = Registration {

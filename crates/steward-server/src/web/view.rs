@@ -3,13 +3,17 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use steward_core::session::SignedIn;
 
 use crate::error::ApiError;
+use crate::http::browser::Browser;
+use crate::state::AppState;
 
-/// The signed-in person as the header shows them.
+/// The signed-in person as the header shows them, and the other accounts of this browser.
 #[derive(Debug, Clone)]
 pub struct Nav {
     /// Username, when signed in.
@@ -18,30 +22,91 @@ pub struct Nav {
     pub initial: String,
     /// Whether the email is confirmed (pages show a banner otherwise).
     pub verified: bool,
+    /// The active account's id; forms carry it so that a switch in another tab
+    /// cannot make them act on the wrong account.
+    pub account_id: String,
+    /// Other accounts signed in in this browser, to switch to.
+    pub others: Vec<NavAccount>,
+}
+
+/// An account in the switcher.
+#[derive(Debug, Clone)]
+pub struct NavAccount {
+    /// Account id (the switch form sends it).
+    pub id: String,
+    /// Username.
+    pub username: String,
+    /// Initial for the avatar.
+    pub initial: String,
+}
+
+fn initial(name: &str) -> String {
+    name.chars()
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string())
+        .unwrap_or_default()
 }
 
 impl Nav {
-    /// The header for this request.
+    /// The header for one session (or none), without other accounts.
     pub fn of(who: Option<&SignedIn>) -> Self {
         match who {
             Some(w) => {
                 let name = w.account().username.clone();
                 Nav {
-                    initial: name
-                        .chars()
-                        .next()
-                        .map(|c| c.to_ascii_uppercase().to_string())
-                        .unwrap_or_default(),
+                    initial: initial(&name),
                     username: Some(name),
                     verified: w.account().email_verified_at.is_some(),
+                    account_id: w.account().id.to_string(),
+                    others: Vec::new(),
                 }
             }
             None => Nav {
                 username: None,
                 initial: String::new(),
                 verified: true,
+                account_id: String::new(),
+                others: Vec::new(),
             },
         }
+    }
+
+    /// The header for everything this browser is signed in to.
+    pub fn for_browser(b: &Browser) -> Self {
+        let mut nav = Nav::of(b.active.as_ref().map(|h| &h.who));
+        nav.others = b
+            .others
+            .iter()
+            .map(|h| NavAccount {
+                id: h.who.account().id.to_string(),
+                username: h.who.account().username.clone(),
+                initial: initial(&h.who.account().username),
+            })
+            .collect();
+        nav
+    }
+}
+
+impl FromRequestParts<AppState> for Nav {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Nav::for_browser(
+            &Browser::from_request_parts(parts, state).await?,
+        ))
+    }
+}
+
+/// Refuses a form filled in as another account than the one now active (the
+/// person switched in another tab): nothing is changed, the page says why.
+pub fn same_account(who: &SignedIn, as_account: &str) -> Result<(), ApiError> {
+    if who.account().id.to_string() == as_account {
+        Ok(())
+    } else {
+        Err(ApiError::AccountSwitched)
     }
 }
 
