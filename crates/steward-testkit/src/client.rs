@@ -10,6 +10,8 @@ pub struct ApiClient {
     pub base: String,
     /// The underlying client.
     pub http: reqwest::Client,
+    /// Its cookies.
+    pub jar: std::sync::Arc<reqwest::cookie::Jar>,
 }
 
 /// An answer: status, headers and JSON body (or `Null`).
@@ -49,14 +51,49 @@ impl Answer {
 impl ApiClient {
     /// A fresh client with an empty cookie jar, not following redirects.
     pub fn new(base: &str) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        Self::build(base, None)
+    }
+
+    /// A fresh client that introduces itself with `user_agent` (another "device").
+    pub fn with_user_agent(base: &str, user_agent: &str) -> anyhow::Result<Self> {
+        Self::build(base, Some(user_agent))
+    }
+
+    fn build(base: &str, user_agent: Option<&str>) -> anyhow::Result<Self> {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let mut b = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(ua) = user_agent {
+            b = b.user_agent(ua);
+        }
+        let http = b.build()?;
         Ok(Self {
             base: base.to_owned(),
             http,
+            jar,
         })
+    }
+
+    /// Puts a cookie in the jar as if the server had set it (`name=value; Path=/`).
+    pub fn set_cookie(&self, cookie: &str) -> anyhow::Result<()> {
+        self.jar
+            .add_cookie_str(cookie, &url::Url::parse(&self.base)?);
+        Ok(())
+    }
+
+    /// The value of a cookie the jar would send, if any.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let url = url::Url::parse(&self.base).ok()?;
+        let header = self.jar.cookies(&url)?;
+        header
+            .to_str()
+            .ok()?
+            .split(';')
+            .filter_map(|p| p.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_owned())
     }
 
     /// Sends a request with an optional JSON body.

@@ -156,6 +156,11 @@ impl TestServer {
         ApiClient::new(&self.base)
     }
 
+    /// A new client with an empty cookie jar that sends `user_agent`.
+    pub fn client_as(&self, user_agent: &str) -> anyhow::Result<ApiClient> {
+        ApiClient::with_user_agent(&self.base, user_agent)
+    }
+
     /// Moves the server's clock.
     pub fn advance(&self, by: time::Duration) {
         self.clock.advance(by);

@@ -39,7 +39,10 @@ impl CookieSettings {
             self.session_name
         );
         if remember {
-            let max_age = (expires_at - now).whole_seconds().max(0);
+            // Rounded up: a cookie that outlives its session by a fraction of a second is
+            // harmless; one that dies a second early is not.
+            let left = expires_at - now;
+            let max_age = (left.whole_seconds() + i64::from(left.subsec_nanoseconds() > 0)).max(0);
             c.push_str(&format!("; Max-Age={max_age}"));
         }
         if self.secure {

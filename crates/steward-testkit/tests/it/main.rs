@@ -2,6 +2,7 @@
 //! through a real SMTP server, pages in real Chromium. One binary, so one build.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod accounts;
 mod bad_input;
 mod browser;
 mod common;
@@ -10,6 +11,7 @@ mod ops;
 mod pages;
 mod password;
 mod recovery;
+mod sessions;
 mod signin;
 mod signup;
 mod tls;

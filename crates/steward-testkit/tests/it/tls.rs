@@ -31,15 +31,17 @@ async fn https_with_secure_host_cookies_and_hsts() {
         .unwrap();
 
     let root = reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap();
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
     let http = reqwest::Client::builder()
         .add_root_certificate(root)
         .resolve("localhost", format!("127.0.0.1:{port}").parse().unwrap())
-        .cookie_store(true)
+        .cookie_provider(jar.clone())
         .build()
         .unwrap();
     let c = steward_testkit::ApiClient {
         base: public.clone(),
         http,
+        jar,
     };
     let r = c.get("/healthz").await.unwrap();
     assert_eq!(r.status, 200);
