@@ -160,3 +160,133 @@ async fn create_account_confirm_sign_in_remembered_and_sign_out() {
 
     browser.quit().await.unwrap();
 }
+
+async fn sign_in_page(d: &WebDriver, user: &str) {
+    wait_for_text(d, "Keep me signed in").await.unwrap();
+    d.find(By::Id("identifier"))
+        .await
+        .unwrap()
+        .send_keys(user)
+        .await
+        .unwrap();
+    d.find(By::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(crate::common::PASSWORD)
+        .await
+        .unwrap();
+    d.find(By::Css("form[action='/signin'] button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(d, &format!("Welcome, {user}")).await.unwrap();
+}
+
+async fn open_menu(d: &WebDriver) {
+    d.find(By::Css("details.menu > summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn switch_to(d: &WebDriver, user: &str) {
+    open_menu(d).await;
+    d.find(By::Css(&format!(
+        "button.switch-to[data-username='{user}']"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    wait_for_text(d, &format!("Welcome, {user}")).await.unwrap();
+}
+
+#[tokio::test]
+async fn several_accounts_switch_and_a_session_revoked_elsewhere_is_signed_out() {
+    let s = TestServer::start().await.unwrap();
+    crate::common::confirmed_account(&s, "ada@example.com", "ada").await;
+    crate::common::confirmed_account(&s, "bea@example.com", "bea").await;
+    let one = Browser::start().await.unwrap();
+    let d = &one.driver;
+
+    d.goto(&format!("{}/signin", s.base)).await.unwrap();
+    sign_in_page(d, "ada").await;
+    // Avatar menu → Add a new account: sign in to bea without signing ada out.
+    open_menu(d).await;
+    d.find(By::LinkText("Add a new account"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(d, "You stay signed in to").await.unwrap();
+    sign_in_page(d, "bea").await;
+    // Switch to ada and back, one click each, no password.
+    switch_to(d, "ada").await;
+    switch_to(d, "bea").await;
+
+    // This browser's bea session, as Active Sessions shows it.
+    d.goto(&format!("{}/account/sessions", s.base))
+        .await
+        .unwrap();
+    wait_for_text(d, "This device").await.unwrap();
+    let here = d
+        .find(By::Css("li.session.current"))
+        .await
+        .unwrap()
+        .attr("data-session")
+        .await
+        .unwrap()
+        .unwrap();
+
+    // A second browser profile signs in to bea and revokes the first one's session.
+    let two = Browser::start().await.unwrap();
+    let d2 = &two.driver;
+    d2.goto(&format!("{}/signin", s.base)).await.unwrap();
+    sign_in_page(d2, "bea").await;
+    d2.goto(&format!("{}/account/sessions", s.base))
+        .await
+        .unwrap();
+    d2.find(By::Css(&format!(
+        "li.session[data-session='{here}'] button[type='submit']"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    wait_for_text(d2, "The session was revoked").await.unwrap();
+    assert!(
+        !d2.source().await.unwrap().contains(&here),
+        "gone from the list"
+    );
+
+    // Back in the first browser, bea is signed out; ada is still there to choose.
+    d.goto(&s.base).await.unwrap();
+    wait_for_text(d, "Choose an account").await.unwrap();
+    assert!(!d.source().await.unwrap().contains("Welcome, bea"));
+    d.find(By::LinkText("Choose an account"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(d, "Continue as").await.unwrap();
+    let page = d.source().await.unwrap();
+    assert!(page.contains("<strong>ada</strong>") && !page.contains("<strong>bea</strong>"));
+    d.find(By::Css("button.account-choice"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(d, "Welcome, ada").await.unwrap();
+
+    two.quit().await.unwrap();
+    one.quit().await.unwrap();
+}
