@@ -221,3 +221,148 @@ async fn the_mailbox_page_is_off_when_smtp_is_configured() {
         404
     );
 }
+
+#[tokio::test]
+async fn active_sessions_page_lists_and_revokes_and_refuses_a_form_from_another_account() {
+    let s = TestServer::start().await.unwrap();
+    let web = confirmed_account(&s, "kai@example.com", "kai").await;
+    let other = s.client().unwrap();
+    assert_eq!(
+        crate::common::sign_in(&other, "kai", PASSWORD, false)
+            .await
+            .status,
+        200
+    );
+    let page = web.get("/account/sessions").await.unwrap();
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("Active Sessions") && page.text.contains("This device"));
+    assert!(page.text.contains("Revoke all sessions"));
+    let list = other.get("/api/v1/sessions").await.unwrap();
+    let other_id = list.json["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["current"] == true)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let me_id = me(&web).await.1["id"].as_str().unwrap().to_owned();
+    assert!(page.text.contains(&other_id));
+
+    // A form filled in as another account (switched in another tab) changes nothing.
+    let r = web
+        .post_form(
+            &format!("/account/sessions/{other_id}/revoke"),
+            &[("as_account", &uuid::Uuid::now_v7().to_string())],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 409);
+    assert!(r.text.contains("You switched accounts"), "{}", r.text);
+    assert_eq!(me(&other).await.0, 200);
+
+    let r = web
+        .post_form(
+            &format!("/account/sessions/{other_id}/revoke"),
+            &[("as_account", &me_id)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    assert!(r.text.contains("The session was revoked"));
+    assert_eq!(me(&other).await.0, 401);
+    let r = web
+        .post_form(
+            &format!("/account/sessions/{other_id}/revoke"),
+            &[("as_account", &me_id)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 404, "already gone");
+
+    // The activity page shows what happened, newest first.
+    let act = web.get("/account/activity").await.unwrap();
+    assert_eq!(act.status, 200);
+    let revoked = act.text.find("Session revoked").unwrap();
+    let created = act.text.find("Account created").unwrap();
+    assert!(revoked < created, "newest first");
+    // Signed out: both pages send to sign-in.
+    let anon = s.client().unwrap();
+    for p in ["/account/sessions", "/account/activity"] {
+        let r = anon.get(p).await.unwrap();
+        assert_eq!(r.status, 303);
+        assert!(
+            r.headers["location"]
+                .to_str()
+                .unwrap()
+                .starts_with("/signin")
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_menu_adds_switches_and_signs_out_accounts_without_javascript() {
+    let s = TestServer::start().await.unwrap();
+    confirmed_account(&s, "lea@example.com", "lea").await;
+    confirmed_account(&s, "max@example.com", "max").await;
+    let c = s.client().unwrap();
+    let sign = |user: &'static str, add: bool| {
+        let c = c.clone();
+        async move {
+            let mut f = vec![("identifier", user), ("password", PASSWORD)];
+            if add {
+                f.push(("add", "1"));
+            }
+            c.post_form("/signin", &f).await.unwrap()
+        }
+    };
+    assert_eq!(sign("lea", false).await.status, 303);
+    // Signed in, /signin goes home unless adding an account.
+    assert_eq!(c.get("/signin").await.unwrap().status, 303);
+    let add = c.get("/signin?add=1").await.unwrap();
+    assert!(add.text.contains("Add a new account") && add.text.contains("<strong>lea</strong>"));
+    assert_eq!(sign("max", true).await.status, 303);
+    let home = c.get("/").await.unwrap();
+    assert!(home.text.contains("Welcome, max"));
+    assert!(
+        home.text.contains("data-username=\"lea\""),
+        "lea in the switcher"
+    );
+    let lea_id = c.get("/api/v1/session/accounts").await.unwrap().json["accounts"][1]["account_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = c
+        .post_form(
+            "/accounts/switch",
+            &[("account_id", &lea_id), ("next", "/settings")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.status.as_u16(), r.headers["location"].to_str().unwrap()),
+        (303, "/settings")
+    );
+    assert!(c.get("/").await.unwrap().text.contains("Welcome, lea"));
+    let r = c
+        .post_form("/accounts/switch", &[("account_id", "not-an-id")])
+        .await
+        .unwrap();
+    assert_eq!(r.status, 404);
+    // Sign out of lea: max is still signed in, offered on the chooser.
+    let r = c.post_form("/signout", &[]).await.unwrap();
+    assert_eq!(r.headers["location"], "/accounts");
+    let chooser = c.get("/accounts").await.unwrap();
+    assert!(chooser.text.contains("Continue as <strong>max</strong>"));
+    assert_eq!(me(&c).await.0, 401, "not acting as max until chosen");
+    let r = c.post_form("/signout", &[("scope", "all")]).await.unwrap();
+    assert_eq!(r.headers["location"], "/");
+    assert!(
+        !c.get("/accounts")
+            .await
+            .unwrap()
+            .text
+            .contains("Continue as")
+    );
+}
