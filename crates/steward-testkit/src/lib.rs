@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod client;
+pub mod mmdb;
 pub mod server;
 pub mod smtp;
 

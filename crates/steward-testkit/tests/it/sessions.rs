@@ -295,3 +295,52 @@ async fn a_sign_in_from_a_new_device_emails_the_owner() {
             .any(|e| e["kind"] == "new_device")
     );
 }
+
+#[tokio::test]
+async fn with_a_geoip_database_sessions_activity_and_mail_show_a_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("city.mmdb");
+    let record = steward_testkit::mmdb::city("Lisbon", "Portugal", "PT");
+    std::fs::write(
+        &db,
+        steward_testkit::mmdb::single_network("127.0.0.0".parse().unwrap(), 8, &record),
+    )
+    .unwrap();
+    let s = TestServer::builder()
+        .config(move |c| c.geoip.database = Some(db))
+        .start()
+        .await
+        .unwrap();
+    let a = confirmed_account(&s, "jon@example.com", "jon").await;
+    assert_eq!(sessions(&a).await[0]["location"], "Lisbon, Portugal");
+    let act = a.get("/api/v1/me/security-activity").await.unwrap();
+    assert_eq!(act.json["events"][0]["location"], "Lisbon, Portugal");
+    assert!(
+        a.get("/account/sessions")
+            .await
+            .unwrap()
+            .text
+            .contains("Lisbon, Portugal")
+    );
+    let phone = s.client_as(CHROME).unwrap();
+    assert_eq!(sign_in(&phone, "jon", PASSWORD, false).await.status, 200);
+    let mail = s
+        .smtp
+        .wait_for("jon@example.com", "New sign-in")
+        .await
+        .unwrap();
+    assert!(mail.text.contains("Lisbon, Portugal"), "{}", mail.text);
+}
+
+#[tokio::test]
+async fn an_unreadable_geoip_database_stops_the_server_from_starting() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("broken.mmdb");
+    std::fs::write(&db, b"not a database").unwrap();
+    let err = TestServer::builder()
+        .config(move |c| c.geoip.database = Some(db))
+        .start()
+        .await
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("GeoIP database"), "{err:#}");
+}
