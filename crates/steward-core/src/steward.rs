@@ -37,6 +37,7 @@ pub struct Steward {
     pub(crate) sessions: Arc<SessionCache>,
     pub(crate) address_quota: Arc<FailureThrottle>,
     pub(crate) locator: Arc<dyn Locator>,
+    pub(crate) changes: tokio::sync::broadcast::Sender<crate::session::changes::Change>,
 }
 
 impl Steward {
@@ -72,6 +73,7 @@ impl Steward {
             sessions,
             address_quota,
             locator: Arc::new(NoLocator),
+            changes: tokio::sync::broadcast::channel(1024).0,
         })
     }
 

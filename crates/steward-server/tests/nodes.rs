@@ -1,6 +1,7 @@
 //! Two `steward-server` processes on one PostgreSQL database: a session revoked
 //! through one node is refused by the other within one second, although the
-//! other had it cached (for an hour, here, so only the change feed can end it).
+//! other had it cached (for an hour, here, so only the change feed can end it),
+//! and the other closes that session's open WebSocket.
 //!
 //! These are the real server binary as an operator runs it, so this test lives
 //! beside the binary rather than in the in-process integration suite.
@@ -102,6 +103,20 @@ async fn get(http: &reqwest::Client, node: &Node, s: &Session, path: &str) -> (u
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
+async fn open_live(
+    node: &Node,
+    s: &Session,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("{}/api/v1/live", node.base.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    req.headers_mut()
+        .insert("cookie", s.cookie.parse().unwrap());
+    let (ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    ws
+}
+
 #[tokio::test]
 async fn a_session_revoked_on_one_node_is_refused_by_the_other_within_a_second() {
     let Some(server) = testing::test_pg_url() else {
@@ -151,6 +166,9 @@ async fn a_session_revoked_on_one_node_is_refused_by_the_other_within_a_second()
         .unwrap()
         .to_owned();
 
+    // The phone also holds a live connection to node two.
+    let mut live = open_live(&two, &phone).await;
+
     // Revoke it on node one.
     let r = http
         .delete(format!("{}/api/v1/sessions/{phone_id}", one.base))
@@ -171,6 +189,18 @@ async fn a_session_revoked_on_one_node_is_refused_by_the_other_within_a_second()
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
     eprintln!("refused on node two {refused_after:?} after the revocation on node one");
+    let closed = tokio::time::timeout(Duration::from_secs(1), async {
+        use futures::StreamExt;
+        while let Some(Ok(msg)) = live.next().await {
+            if let tokio_tungstenite::tungstenite::Message::Close(frame) = msg {
+                return frame.map(|f| u16::from(f.code));
+            }
+        }
+        None
+    })
+    .await
+    .expect("node two closes the live connection within a second");
+    assert_eq!(closed, Some(4001));
     assert_eq!(get(&http, &two, &laptop, "/api/v1/me").await.0, 200);
 
     // And the other way round: revoke all on node two, refused on node one.

@@ -245,7 +245,7 @@ impl Steward {
         self.store
             .end_session(who.account().id, who.session().id, Some(&event))
             .await?;
-        self.sessions.forget_account(who.account().id);
+        self.account_changed(who.account().id);
         tracing::info!(account = %who.account().id, session = %who.session().id, "signed out");
         Ok(())
     }

@@ -109,7 +109,7 @@ impl Steward {
         {
             return Err(CoreError::InvalidToken);
         }
-        self.sessions.forget_account(account.id);
+        self.account_changed(account.id);
         tracing::info!(account = %account.id, "password reset; all sessions ended");
         Ok(())
     }

@@ -57,7 +57,7 @@ impl Steward {
         if !self.store.end_session(account_id, id, Some(&event)).await? {
             return Err(CoreError::NotFound("session"));
         }
-        self.sessions.forget_account(account_id);
+        self.account_changed(account_id);
         tracing::info!(account = %account_id, session = %id, "session revoked");
         Ok(())
     }
@@ -78,7 +78,7 @@ impl Steward {
             .store
             .end_sessions_except(account_id, Some(who.session().id), Some(&event))
             .await?;
-        self.sessions.forget_account(account_id);
+        self.account_changed(account_id);
         tracing::info!(account = %account_id, ended, "other sessions revoked");
         Ok(ended)
     }

@@ -51,7 +51,7 @@ impl Steward {
         self.store
             .change_password(account.id, &phc, Some(who.session().id), &mail, &event, now)
             .await?;
-        self.sessions.forget_account(account.id);
+        self.account_changed(account.id);
         tracing::info!(account = %account.id, "password changed; other sessions ended");
         Ok(())
     }

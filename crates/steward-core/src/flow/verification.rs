@@ -30,7 +30,7 @@ impl Steward {
             ))
             .await?;
         // Cached sessions still say "unconfirmed".
-        self.sessions.forget_account(account);
+        self.account_changed(account);
         Ok(account)
     }
 

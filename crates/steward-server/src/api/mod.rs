@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod challenge;
 pub mod health;
+pub mod live;
 pub mod me;
 pub mod openapi;
 pub mod recovery;
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .merge(recovery::router())
         .merge(session::router())
         .merge(sessions::router())
+        .merge(live::router())
         .merge(openapi::router())
         .fallback(|| async { crate::error::ApiError::NotFound })
         .method_not_allowed_fallback(|| async { crate::error::ApiError::MethodNotAllowed })

@@ -23,6 +23,7 @@ use crate::state::AppState;
         super::sessions::revoke,
         super::sessions::revoke_others,
         super::sessions::activity,
+        super::live::live,
         super::me::me,
         super::me::change_password,
         super::recovery::reset_password,

@@ -9,6 +9,7 @@ use crate::state::AppState;
 
 const STYLE: &str = include_str!("../../assets/style.css");
 const POW: &str = include_str!("../../assets/pow.js");
+const LIVE: &str = include_str!("../../assets/live.js");
 
 /// Routes of this feature.
 pub fn router() -> Router<AppState> {
@@ -20,6 +21,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/assets/pow.js",
             get(|| async { asset("text/javascript; charset=utf-8", POW) }),
+        )
+        .route(
+            "/assets/live.js",
+            get(|| async { asset("text/javascript; charset=utf-8", LIVE) }),
         )
 }
 

@@ -344,3 +344,100 @@ async fn an_unreadable_geoip_database_stops_the_server_from_starting() {
         .unwrap_err();
     assert!(format!("{err:#}").contains("GeoIP database"), "{err:#}");
 }
+
+/// Opens `/api/v1/live` with a client's session cookie.
+async fn open_live(
+    s: &TestServer,
+    c: &steward_testkit::ApiClient,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("{}/api/v1/live", s.base.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    let cookie = c.cookie("steward_session").unwrap();
+    req.headers_mut().insert(
+        "cookie",
+        format!("steward_session={cookie}").parse().unwrap(),
+    );
+    req.headers_mut().insert("origin", s.base.parse().unwrap());
+    let (ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    ws
+}
+
+/// The close code the server ends the connection with, waiting up to `within`.
+async fn close_code(
+    ws: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    within: std::time::Duration,
+) -> Option<u16> {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Err(_) => return None,
+            Ok(Some(Ok(Message::Close(frame)))) => return frame.map(|f| u16::from(f.code)),
+            Ok(Some(Ok(_))) => continue,
+            Ok(_) => return None,
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_open_live_connection_is_closed_when_its_session_is_revoked() {
+    use futures::StreamExt;
+    let s = TestServer::start().await.unwrap();
+    let a = confirmed_account(&s, "kim@example.com", "kim").await;
+    let b = s.client().unwrap();
+    assert_eq!(sign_in(&b, "kim", PASSWORD, true).await.status, 200);
+    let mut ws = open_live(&s, &b).await;
+    let hello = ws.next().await.unwrap().unwrap();
+    assert!(hello.to_text().unwrap().contains("\"hello\""));
+    let mut unrelated = open_live(&s, &a).await;
+
+    let b_id = sessions(&b)
+        .await
+        .into_iter()
+        .find(|x| x["current"] == true)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        a.delete(&format!("/api/v1/sessions/{b_id}"))
+            .await
+            .unwrap()
+            .status,
+        204
+    );
+    assert_eq!(
+        close_code(&mut ws, std::time::Duration::from_secs(5)).await,
+        Some(4001),
+        "closed with 'session ended'"
+    );
+    // The revoking device's own connection stays open.
+    assert_eq!(
+        close_code(&mut unrelated, std::time::Duration::from_millis(300)).await,
+        None
+    );
+    // Signed out: the handshake is refused.
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let req = format!("{}/api/v1/live", s.base.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    assert!(tokio_tungstenite::connect_async(req).await.is_err());
+    // Another site's page cannot open one with the person's cookie.
+    let mut req = format!("{}/api/v1/live", s.base.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert(
+        "cookie",
+        format!("steward_session={}", a.cookie("steward_session").unwrap())
+            .parse()
+            .unwrap(),
+    );
+    req.headers_mut()
+        .insert("origin", "https://evil.example".parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(req).await.is_err());
+}

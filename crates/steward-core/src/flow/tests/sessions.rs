@@ -227,3 +227,21 @@ async fn retention_drops_addresses_then_deletes_old_events() {
         "sign-in and new device remain"
     );
 }
+
+#[tokio::test]
+async fn live_connections_hear_when_an_accounts_sessions_change() {
+    use crate::session::changes::Change;
+    let h = Harness::with_ada().await;
+    let (_, ada) = h.signed_in("ada").await;
+    let other = h.sign_in("ada", PASSWORD, true).await.unwrap();
+    let mut changes = h.steward.subscribe_changes();
+    h.steward
+        .revoke_session(&ada, other.session.id, &ClientInfo::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        changes.try_recv().unwrap(),
+        Change::Account(ada.account().id)
+    );
+    assert!(changes.try_recv().is_err(), "one notice per change");
+}
