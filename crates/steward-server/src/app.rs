@@ -119,7 +119,9 @@ pub async fn start(cfg: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running
     )?;
 
     let origin = origin_of(&cfg.public_url());
+    let (stop, stop_rx) = watch::channel(false);
     let state = AppState(Arc::new(Inner {
+        stopping: stop_rx.clone(),
         steward: steward.clone(),
         cookies: CookieSettings::new(cfg.secure_cookies()),
         limits: Limits::new(&cfg.limits),
@@ -137,7 +139,6 @@ pub async fn start(cfg: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running
     let addr = listener.local_addr()?;
     let handle = axum_server::Handle::new();
     let service = app.into_make_service_with_connect_info::<SocketAddr>();
-    let (stop, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
     let server_task = match (&cfg.tls.cert, &cfg.tls.key) {
         (Some(cert), Some(key)) => {

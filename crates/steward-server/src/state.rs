@@ -34,6 +34,8 @@ pub struct Inner {
     pub mailbox: Option<PathBuf>,
     /// Key for device cookies.
     pub devices: DeviceKeys,
+    /// Becomes `true` when the server shuts down (long-lived connections close).
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 impl std::ops::Deref for AppState {

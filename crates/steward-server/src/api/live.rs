@@ -24,6 +24,8 @@ use crate::state::AppState;
 
 /// Close code sent when the session ended.
 pub const SESSION_ENDED: u16 = 4001;
+/// Close code sent when the server shuts down (clients reconnect).
+const GOING_AWAY: u16 = 1001;
 /// Largest message accepted from a client (they have nothing to say yet).
 const MAX_MESSAGE: usize = 4 * 1024;
 /// How often an open connection re-checks its session even without a change notice
@@ -80,8 +82,14 @@ async fn serve(st: AppState, mut socket: WebSocket, token: String, account: Uuid
     }
     let mut recheck = tokio::time::interval(RECHECK);
     recheck.tick().await;
+    let mut stopping = st.stopping.clone();
     loop {
         let check = tokio::select! {
+            _ = stopping.changed() => {
+                let frame = CloseFrame { code: GOING_AWAY, reason: "server shutting down".into() };
+                let _ = socket.send(Message::Close(Some(frame))).await;
+                return;
+            },
             msg = socket.recv() => match msg {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
                 Some(Ok(_)) => false,

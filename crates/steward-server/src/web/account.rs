@@ -14,7 +14,9 @@ use crate::http::client::{Client, MaybeUser};
 use crate::state::AppState;
 use crate::web::form::FormBody;
 use crate::web::signup::Notice;
-use crate::web::view::{FormErrors, Nav, form_status, page, see_other, with_retry_after};
+use crate::web::view::{
+    FormErrors, Nav, form_status, page, same_account, see_other, with_retry_after,
+};
 
 /// Routes of this feature.
 pub fn router() -> Router<AppState> {
@@ -50,6 +52,9 @@ struct PasswordForm {
     current_password: String,
     #[serde(default)]
     new_password: String,
+    /// The account the form was shown as.
+    #[serde(default)]
+    as_account: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,6 +100,7 @@ async fn change_password(
 ) -> Response {
     let Some(who) = who else { return to_signin() };
     let result: Result<(), ApiError> = async {
+        same_account(&who, &f.as_account)?;
         st.limits.credential_ip(client.ip())?;
         st.steward
             .change_password(&who, &f.current_password, &f.new_password, &client.0)

@@ -195,14 +195,12 @@ async fn open_menu(d: &WebDriver) {
 
 async fn switch_to(d: &WebDriver, user: &str) {
     open_menu(d).await;
-    d.find(By::Css(&format!(
-        "button.switch-to[data-username='{user}']"
-    )))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    d.find(By::Css(format!("button.switch-to[data-username='{user}']")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_for_text(d, &format!("Welcome, {user}")).await.unwrap();
 }
 
@@ -252,7 +250,7 @@ async fn several_accounts_switch_and_a_session_revoked_elsewhere_is_signed_out()
     d2.goto(&format!("{}/account/sessions", s.base))
         .await
         .unwrap();
-    d2.find(By::Css(&format!(
+    d2.find(By::Css(format!(
         "li.session[data-session='{here}'] button[type='submit']"
     )))
     .await

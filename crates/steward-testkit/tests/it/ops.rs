@@ -38,10 +38,28 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/api/v1/recovery/password",
         "/api/v1/recovery/password/complete",
         "/api/v1/recovery/username",
+        "/api/v1/session/accounts",
+        "/api/v1/session/switch",
+        "/api/v1/sessions",
+        "/api/v1/sessions/{id}",
+        "/api/v1/me/security-activity",
+        "/api/v1/live",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }
-    assert!(doc["components"]["schemas"]["SignUpRequest"].is_object());
+    assert!(doc["paths"]["/api/v1/sessions"]["delete"].is_object());
+    for schema in [
+        "SignUpRequest",
+        "SessionList",
+        "SessionView",
+        "SecurityActivity",
+        "BrowserAccounts",
+    ] {
+        assert!(
+            doc["components"]["schemas"][schema].is_object(),
+            "{schema} missing"
+        );
+    }
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
 }
 

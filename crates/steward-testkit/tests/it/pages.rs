@@ -98,12 +98,32 @@ async fn settings_needs_sign_in_and_changes_the_password() {
     let c = confirmed_account(&s, "bea@example.com", "bea").await;
     let page = c.get("/settings").await.unwrap();
     assert!(page.text.contains("bea@example.com") && page.text.contains("Confirmed"));
+    let id = me(&c).await.1["id"].as_str().unwrap().to_owned();
+    assert!(
+        page.text
+            .contains(&format!("name=\"as_account\" value=\"{id}\""))
+    );
+    // Filled in as another account (switched in another tab): refused, nothing changed.
+    let r = c
+        .post_form(
+            "/settings/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "a brand new passphrase"),
+                ("as_account", &uuid::Uuid::now_v7().to_string()),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 422);
+    assert!(r.text.contains("You switched accounts"), "{}", r.text);
     let r = c
         .post_form(
             "/settings/password",
             &[
                 ("current_password", "wrong one"),
                 ("new_password", "a brand new passphrase"),
+                ("as_account", &id),
             ],
         )
         .await
@@ -117,6 +137,7 @@ async fn settings_needs_sign_in_and_changes_the_password() {
             &[
                 ("current_password", PASSWORD),
                 ("new_password", "a brand new passphrase"),
+                ("as_account", &id),
             ],
         )
         .await
