@@ -235,6 +235,7 @@ impl AccountStore for MemStore {
         st.events.push(event.clone());
         if let Some(s) = st.account_mut(account_id) {
             s.account.password_hash = phc.to_owned();
+            s.account.password_changed_at = Some(now);
         }
         st.sessions
             .retain(|s| s.account_id != account_id || keep == Some(s.id));
@@ -335,6 +336,7 @@ impl TokenStore for MemStore {
         let account_id = t.token.account_id;
         if let Some(s) = st.account_mut(account_id) {
             s.account.password_hash = phc.to_owned();
+            s.account.password_changed_at = Some(now);
         }
         st.sessions.retain(|s| s.account_id != account_id);
         st.enqueue(mail, now);

@@ -26,6 +26,9 @@ macro_rules! account_from_row {
                 .try_get::<Option<Ts>, _>("email_verified_at")?
                 .map(|t| t.0),
             created_at: row.try_get::<Ts, _>("created_at")?.0,
+            password_changed_at: row
+                .try_get::<Option<Ts>, _>("password_changed_at")?
+                .map(|t| t.0),
         }
     }};
 }
@@ -127,7 +130,7 @@ impl AccountStore for SqlStore {
 
     async fn account_by_id(&self, id: Uuid) -> StoreResult<Option<Account>> {
         on_db!(self, read, |pool| {
-            let row = sqlx::query("SELECT id, email, username, password_hash, email_verified_at, created_at FROM accounts WHERE id = $1")
+            let row = sqlx::query("SELECT id, email, username, password_hash, email_verified_at, created_at, password_changed_at FROM accounts WHERE id = $1")
                 .bind(id)
                 .fetch_optional(pool)
                 .await
@@ -140,7 +143,7 @@ impl AccountStore for SqlStore {
 
     async fn account_by_email(&self, email_key: &str) -> StoreResult<Option<Account>> {
         self.account_where(
-            "SELECT id, email, username, password_hash, email_verified_at, created_at FROM accounts WHERE email_key = $1",
+            "SELECT id, email, username, password_hash, email_verified_at, created_at, password_changed_at FROM accounts WHERE email_key = $1",
             email_key,
         )
         .await
@@ -148,7 +151,7 @@ impl AccountStore for SqlStore {
 
     async fn account_by_username(&self, username: &str) -> StoreResult<Option<Account>> {
         self.account_where(
-            "SELECT id, email, username, password_hash, email_verified_at, created_at FROM accounts WHERE username = $1",
+            "SELECT id, email, username, password_hash, email_verified_at, created_at, password_changed_at FROM accounts WHERE username = $1",
             username,
         )
         .await
@@ -185,7 +188,7 @@ impl AccountStore for SqlStore {
     ) -> StoreResult<()> {
         on_db!(self, write, |pool| {
             let mut tx = pool.begin().await.map_err(backend)?;
-            sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2, password_changed_at = $2 WHERE id = $3")
                 .bind(phc)
                 .bind(Ts(now))
                 .bind(account_id)

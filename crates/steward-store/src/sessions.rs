@@ -95,7 +95,8 @@ impl SessionStore for SqlStore {
             let row = sqlx::query(
                 "SELECT s.id AS session_id, s.account_id, s.token_hash, s.created_at AS session_created_at,
                         s.last_seen_at, s.expires_at, s.remember, s.ip, s.user_agent,
-                        a.id, a.email, a.username, a.password_hash, a.email_verified_at, a.created_at
+                        a.id, a.email, a.username, a.password_hash, a.email_verified_at, a.created_at,
+                        a.password_changed_at
                  FROM sessions s JOIN accounts a ON a.id = s.account_id
                  WHERE s.token_hash = $1 AND s.expires_at > $2",
             )

@@ -139,7 +139,7 @@ impl TokenStore for SqlStore {
                 return Ok(false);
             };
             let account_id: Uuid = row.try_get("account_id").map_err(backend)?;
-            sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2, password_changed_at = $2 WHERE id = $3")
                 .bind(phc)
                 .bind(Ts(now))
                 .bind(account_id)

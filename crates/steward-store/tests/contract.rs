@@ -71,6 +71,7 @@ fn new_account(email: &str, username: &str) -> (NewAccount, NewSecret) {
         username: username.into(),
         password_hash: HASH.into(),
         created_at: t0(),
+        password_changed_at: None,
     };
     let new = NewAccount {
         email_key: email.to_lowercase(),

@@ -26,6 +26,9 @@ pub struct Account {
     pub password_hash: String,
     /// Creation time.
     pub created_at: OffsetDateTime,
+    /// When the password was last changed or reset (`None`: never since sign-up).
+    /// Browsers that signed in before then are no longer trusted.
+    pub password_changed_at: Option<OffsetDateTime>,
 }
 
 impl Account {

@@ -37,23 +37,30 @@ impl Steward {
     /// Signs in with email or username. Unknown accounts cost one hash too and give the same error.
     ///
     /// After repeated failures an account (or an unknown identifier, alike) slows down,
-    /// except for browsers listed in `trusted_for`: those that signed in to the account before.
+    /// except for browsers listed in `trusted_for`: those that signed in to the account
+    /// before, as (account, when). A browser that signed in before the password was last
+    /// changed or reset is trusted no more (neither here nor as a known device).
     pub async fn sign_in(
         &self,
         identifier: &str,
         password: &str,
         remember: bool,
         client: &ClientInfo,
-        trusted_for: &[Uuid],
+        trusted_for: &[(Uuid, time::OffsetDateTime)],
     ) -> CoreResult<NewSession> {
         let account = self.find_by_identifier(identifier).await?;
         let throttle_key = match &account {
             Some(a) => a.id.to_string(),
             None => normalise_identifier(identifier),
         };
-        let trusted = account
-            .as_ref()
-            .is_some_and(|a| trusted_for.contains(&a.id));
+        let trusted = account.as_ref().is_some_and(|a| {
+            trusted_for.iter().any(|(id, at)| {
+                // Compared in whole seconds: that is what the device cookie keeps.
+                *id == a.id
+                    && a.password_changed_at
+                        .is_none_or(|c| at.unix_timestamp() >= c.unix_timestamp())
+            })
+        });
         if !trusted {
             // Counted before the hash, so parallel guesses cannot all pass the check.
             self.signin_failures

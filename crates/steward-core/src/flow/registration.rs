@@ -64,6 +64,7 @@ impl Steward {
             username: username.as_str().to_owned(),
             password_hash: phc,
             created_at: now,
+            password_changed_at: None,
         };
         let (verification, link) = self.email_token(&account, TokenKind::VerifyEmail, now);
         let mail = self.render(&Mail::VerifyEmail {

@@ -160,6 +160,7 @@ mod tests {
             username: "ada".into(),
             password_hash: String::new(),
             created_at: now,
+            password_changed_at: None,
         };
         (t.hash, SignedIn::new(session, account))
     }

@@ -167,11 +167,16 @@ impl DeviceKeys {
             .collect()
     }
 
-    /// Accounts listed in a valid, unexpired device cookie; forged or tampered entries are ignored.
-    pub fn accounts(&self, headers: &HeaderMap, now: OffsetDateTime) -> Vec<Uuid> {
+    /// Accounts listed in a valid, unexpired device cookie, with when this browser last
+    /// signed in to each; forged or tampered entries are ignored.
+    pub fn accounts(
+        &self,
+        headers: &HeaderMap,
+        now: OffsetDateTime,
+    ) -> Vec<(Uuid, OffsetDateTime)> {
         self.entries(headers, now)
             .into_iter()
-            .map(|(id, _)| id)
+            .filter_map(|(id, at)| Some((id, OffsetDateTime::from_unix_timestamp(at).ok()?)))
             .collect()
     }
 
@@ -230,10 +235,10 @@ mod tests {
         let first = keys.cookie_with(&HeaderMap::new(), a, t0, false);
         let later = t0 + time::Duration::days(30);
         let both = keys.cookie_with(&jar(&first), b, later, false);
-        assert_eq!(keys.accounts(&jar(&both), later), vec![b, a]);
+        assert_eq!(keys.accounts(&jar(&both), later), vec![(b, later), (a, t0)]);
         assert_eq!(
             keys.accounts(&jar(&both), t0 + time::Duration::days(90)),
-            vec![b],
+            vec![(b, later)],
             "a's entry expired"
         );
         let other = DeviceKeys::new(b"other".to_vec());

@@ -1,4 +1,7 @@
--- Security activity log; sessions listed per account by recent use.
+-- Security activity log; when each password last changed (browsers trusted
+-- before then are trusted no more).
+
+ALTER TABLE accounts ADD COLUMN password_changed_at INTEGER;
 
 CREATE TABLE security_events (
     id          BLOB PRIMARY KEY NOT NULL,

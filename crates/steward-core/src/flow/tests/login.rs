@@ -244,11 +244,18 @@ async fn a_browser_trusted_for_the_account_is_not_slowed_down() {
     let bob = h.account("bob").await;
     fail_three_times(&h, "ada@example.com").await;
     let client = ClientInfo::default();
+    let before = h.steward.now() - minutes(5);
 
     // Trusted for another account only: still throttled.
     let err = h
         .steward
-        .sign_in("ada", PASSWORD, false, &client, &[bob.id, Uuid::now_v7()])
+        .sign_in(
+            "ada",
+            PASSWORD,
+            false,
+            &client,
+            &[(bob.id, before), (Uuid::now_v7(), before)],
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, CoreError::RateLimited(_)), "{err:?}");
@@ -256,13 +263,66 @@ async fn a_browser_trusted_for_the_account_is_not_slowed_down() {
     // Trusted for this account: the password is still checked, but no waiting.
     let err = h
         .steward
-        .sign_in("ada", "not the password", false, &client, &[ada.id])
+        .sign_in(
+            "ada",
+            "not the password",
+            false,
+            &client,
+            &[(ada.id, before)],
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, CoreError::InvalidCredentials), "{err:?}");
     let s = h
         .steward
-        .sign_in("ada", PASSWORD, true, &client, &[bob.id, ada.id])
+        .sign_in(
+            "ada",
+            PASSWORD,
+            true,
+            &client,
+            &[(bob.id, before), (ada.id, before)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.account.id, ada.id);
+}
+
+#[tokio::test]
+async fn a_browser_trusted_before_a_password_reset_is_trusted_no_more() {
+    let h = throttled().await;
+    let ada = h.account("ada").await;
+    let trusted_at = h.steward.now();
+    h.advance(minutes(1));
+    let token = h.reset_token("ada@example.com").await;
+    h.steward
+        .complete_password_reset(&token, NEW_PASSWORD, &ClientInfo::default())
+        .await
+        .unwrap();
+    h.advance(minutes(1));
+    fail_three_times(&h, "ada@example.com").await;
+    // The old entry no longer exempts the browser from the slow-down...
+    let err = h
+        .steward
+        .sign_in(
+            "ada",
+            NEW_PASSWORD,
+            false,
+            &ClientInfo::default(),
+            &[(ada.id, trusted_at)],
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CoreError::RateLimited(_)), "{err:?}");
+    // ...while a sign-in after the reset does.
+    let s = h
+        .steward
+        .sign_in(
+            "ada",
+            NEW_PASSWORD,
+            false,
+            &ClientInfo::default(),
+            &[(ada.id, h.steward.now())],
+        )
         .await
         .unwrap();
     assert_eq!(s.account.id, ada.id);

@@ -140,7 +140,7 @@ async fn a_new_device_is_reported_by_email_and_a_known_one_is_not() {
             PASSWORD,
             false,
             &from("192.0.2.1", CHROME),
-            &[ada.id],
+            &[(ada.id, h.steward.now())],
         )
         .await
         .unwrap();
