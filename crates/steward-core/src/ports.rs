@@ -154,14 +154,15 @@ pub trait TokenStore: Send + Sync {
         hash: &SecretHash,
         now: OffsetDateTime,
     ) -> StoreResult<Option<Uuid>>;
-    /// Uses up a live verification token and marks its address confirmed if the
-    /// account still has that address. Returns the account id, or `None` if the token
-    /// was not live.
+    /// Uses up a live verification token of `event`'s account, marks its address
+    /// confirmed if the account still has that address, and records `event`, atomically.
+    /// `false` (and nothing changed) if the token was not live or is another account's.
     async fn confirm_email(
         &self,
         hash: &SecretHash,
+        event: &SecurityEvent,
         now: OffsetDateTime,
-    ) -> StoreResult<Option<Uuid>>;
+    ) -> StoreResult<bool>;
     /// Uses up a live reset token, sets the password, ends every session, queues `mail`
     /// and records `event`, atomically. Returns `false` (and changes nothing) if the token
     /// was not live.
@@ -214,8 +215,8 @@ pub trait SessionStore: Send + Sync {
         id: Uuid,
         event: Option<&SecurityEvent>,
     ) -> StoreResult<bool>;
-    /// Ends every session of an account except `keep`, recording `event` if any ended;
-    /// returns how many ended.
+    /// Ends every session of an account except `keep`, recording `event` (its detail
+    /// set to how many ended) if any ended; returns how many ended.
     async fn end_sessions_except(
         &self,
         account_id: Uuid,

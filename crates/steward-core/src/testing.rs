@@ -303,12 +303,16 @@ impl TokenStore for MemStore {
     async fn confirm_email(
         &self,
         hash: &SecretHash,
+        event: &SecurityEvent,
         now: OffsetDateTime,
-    ) -> StoreResult<Option<Uuid>> {
+    ) -> StoreResult<bool> {
         let mut st = self.lock();
         let Some(t) = st.live_token_mut(TokenKind::VerifyEmail, hash, now) else {
-            return Ok(None);
+            return Ok(false);
         };
+        if t.token.account_id != event.account_id {
+            return Ok(false);
+        }
         t.used_at = Some(now);
         let (account_id, email_key) = (t.token.account_id, t.token.email_key.clone());
         // Confirms only the address the link was sent to, and keeps the first confirmation time.
@@ -317,7 +321,8 @@ impl TokenStore for MemStore {
         {
             s.account.email_verified_at.get_or_insert(now);
         }
-        Ok(Some(account_id))
+        st.events.push(event.clone());
+        Ok(true)
     }
 
     async fn complete_reset(
@@ -466,7 +471,7 @@ impl SessionStore for MemStore {
         if ended > 0
             && let Some(e) = event
         {
-            st.events.push(e.clone());
+            st.events.push(e.clone().detail(ended.to_string()));
         }
         Ok(ended)
     }

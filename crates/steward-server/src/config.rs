@@ -410,6 +410,22 @@ impl Config {
                 "sessions.idle_minutes and sessions.remember_days must be at least 1".into(),
             ));
         }
+        // Upper bounds keep every computed time far inside the representable range.
+        if s.remember_days > 3_650
+            || s.absolute_hours > 87_600
+            || s.idle_minutes > 5_256_000
+            || s.cache_ttl_secs > 86_400
+        {
+            return Err(ConfigError::Invalid(
+                "sessions: at most 3650 remember_days, 87600 absolute_hours, 5256000 idle_minutes and 86400 cache_ttl_secs".into(),
+            ));
+        }
+        if self.activity.retention_days > 36_500 || self.activity.ip_retention_days > 36_500 {
+            return Err(ConfigError::Invalid(
+                "activity.retention_days and activity.ip_retention_days must be at most 36500"
+                    .into(),
+            ));
+        }
         if u64::from(s.absolute_hours) * 60 < u64::from(s.idle_minutes) {
             return Err(ConfigError::Invalid(
                 "sessions.absolute_hours must not be shorter than sessions.idle_minutes".into(),

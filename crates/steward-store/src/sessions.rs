@@ -213,7 +213,7 @@ impl SessionStore for SqlStore {
                 return Ok(0);
             }
             if let Some(e) = event {
-                record_in_tx!(tx, e)?;
+                record_in_tx!(tx, &e.clone().detail(ended.to_string()))?;
             }
             notify_in_tx!(self, tx, account_id);
             tx.commit().await.map_err(backend)?;

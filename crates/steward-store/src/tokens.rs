@@ -78,22 +78,25 @@ impl TokenStore for SqlStore {
     async fn confirm_email(
         &self,
         hash: &SecretHash,
+        event: &SecurityEvent,
         now: OffsetDateTime,
-    ) -> StoreResult<Option<Uuid>> {
+    ) -> StoreResult<bool> {
         on_db!(self, write, |pool| {
             let mut tx = pool.begin().await.map_err(backend)?;
             let used = sqlx::query(
                 "UPDATE email_tokens SET used_at = $1
                  WHERE token_hash = $2 AND kind = 'verify_email' AND used_at IS NULL AND expires_at > $1
+                   AND account_id = $3
                  RETURNING account_id, email_key",
             )
             .bind(Ts(now))
             .bind(&hash.0[..])
+            .bind(event.account_id)
             .fetch_optional(&mut *tx)
             .await
             .map_err(backend)?;
             let Some(row) = used else {
-                return Ok(None);
+                return Ok(false);
             };
             let account_id: Uuid = row.try_get("account_id").map_err(backend)?;
             let email_key: String = row.try_get("email_key").map_err(backend)?;
@@ -108,10 +111,11 @@ impl TokenStore for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
+            record_in_tx!(tx, event)?;
             // Other nodes' cached sessions still say "unconfirmed".
             notify_in_tx!(self, tx, account_id);
             tx.commit().await.map_err(backend)?;
-            Ok(Some(account_id))
+            Ok(true)
         })
     }
 

@@ -205,19 +205,26 @@ async fn concurrent_sign_ups_of_one_email_create_one_account(s: &SqlStore) {
 async fn email_confirmation_is_single_use_and_expires(s: &SqlStore) {
     let (new, secret) = new_account("bea@example.com", "bea");
     s.create_account(&new).await.unwrap();
+    let id = new.account.id;
     let late = t0() + Duration::hours(24);
-    assert_eq!(
-        s.confirm_email(&secret.hash, late).await.unwrap(),
-        None,
+    let verified = |at| event(id, EventKind::EmailVerified, at);
+    assert!(
+        !s.confirm_email(&secret.hash, &verified(late), late)
+            .await
+            .unwrap(),
         "expired at 24 h"
     );
     let now = t0() + Duration::hours(1);
-    assert_eq!(
-        s.confirm_email(&secret.hash, now).await.unwrap(),
-        Some(new.account.id)
+    // Another account's event cannot use this account's token.
+    let stranger = event(Uuid::now_v7(), EventKind::EmailVerified, now);
+    assert!(!s.confirm_email(&secret.hash, &stranger, now).await.unwrap());
+    assert!(
+        s.confirm_email(&secret.hash, &verified(now), now)
+            .await
+            .unwrap()
     );
     assert_eq!(
-        s.account_by_id(new.account.id)
+        s.account_by_id(id)
             .await
             .unwrap()
             .unwrap()
@@ -225,8 +232,14 @@ async fn email_confirmation_is_single_use_and_expires(s: &SqlStore) {
         Some(now)
     );
     assert_eq!(
-        s.confirm_email(&secret.hash, now).await.unwrap(),
-        None,
+        s.events(id, None, 1).await.unwrap()[0].kind,
+        EventKind::EmailVerified,
+        "recorded with the confirmation"
+    );
+    assert!(
+        !s.confirm_email(&secret.hash, &verified(now), now)
+            .await
+            .unwrap(),
         "single use"
     );
 }
@@ -727,6 +740,51 @@ async fn ending_sessions_is_heard_by_every_listener(s: &SqlStore) {
         .expect("a notice within 10 s")
         .unwrap();
     assert_eq!(heard, id);
+}
+
+/// PostgreSQL only: a quiet feed stays up (its heartbeats are answered), and a feed
+/// whose connection is killed reports it instead of waiting forever.
+#[tokio::test]
+async fn the_change_feed_stays_up_when_quiet_and_reports_a_dropped_connection() {
+    let Some(server) = testing::test_pg_url() else {
+        return;
+    };
+    let url = testing::fresh_pg_database(&server).await.unwrap();
+    let name = url.rsplit('/').next().unwrap().to_owned();
+    let store = SqlStore::connect(&url, &PoolConfig::default())
+        .await
+        .unwrap();
+    let mut listener = store.listen().await.unwrap().unwrap();
+    // Twelve quiet seconds: two heartbeat rounds, no error, no notice.
+    let quiet = tokio::time::timeout(std::time::Duration::from_secs(12), listener.next()).await;
+    assert!(
+        quiet.is_err(),
+        "nothing heard and no error: {:?}",
+        quiet.map(|r| r.map_err(|e| e.to_string()))
+    );
+    // Kill the listening connection from the server side.
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&server)
+        .await
+        .unwrap();
+    let killed: Vec<(bool,)> = sqlx::query_as(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = $1 AND query LIKE 'LISTEN%'",
+    )
+    .bind(&name)
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(killed.len(), 1, "one listening connection");
+    let broken = tokio::time::timeout(std::time::Duration::from_secs(10), listener.next())
+        .await
+        .expect("reported within 10 s");
+    assert!(
+        broken.is_err(),
+        "a lost connection is an error, not silence"
+    );
+    // The listener holds a pool connection; closing the pool would wait for it.
+    drop(listener);
+    store.close().await;
 }
 
 async fn dyn_store_is_usable(s: &SqlStore) {

@@ -33,6 +33,13 @@ pub struct NewSession {
     pub new_device: bool,
 }
 
+impl NewSession {
+    /// The signed-in capability for the session just created.
+    pub fn signed_in(&self) -> SignedIn {
+        SignedIn::new(self.session.clone(), self.account.clone())
+    }
+}
+
 impl Steward {
     /// Signs in with email or username. Unknown accounts cost one hash too and give the same error.
     ///
@@ -161,7 +168,8 @@ impl Steward {
     }
 
     /// Whether this browser or program, on this network, created or signed in to the
-    /// account before (within the IP retention period, while the record still holds it).
+    /// account before: within the IP retention period, and since the password last
+    /// changed (a device an intruder used before a reset is not "known" after it).
     async fn seen_device(
         &self,
         account: &Account,
@@ -170,14 +178,13 @@ impl Steward {
     ) -> CoreResult<bool> {
         let ua = client.user_agent.as_deref().unwrap_or_default();
         let network = client.ip.map(truncate_ip).unwrap_or_default();
+        let mut since = now - self.cfg.activity_ip_retention;
+        if let Some(changed) = account.password_changed_at {
+            since = since.max(changed);
+        }
         Ok(self
             .store
-            .seen_device(
-                account.id,
-                ua,
-                &network,
-                now - self.cfg.activity_ip_retention,
-            )
+            .seen_device(account.id, ua, &network, since)
             .await?)
     }
 

@@ -70,10 +70,8 @@ impl Steward {
     ) -> CoreResult<u64> {
         let account_id = who.account().id;
         let now = self.now();
-        let others = self.store.sessions_of(account_id, now).await?.len() as u64;
         let event = SecurityEvent::new(account_id, EventKind::SessionsRevoked, client, now)
-            .about(who.session())
-            .detail(others.saturating_sub(1).to_string());
+            .about(who.session());
         let ended = self
             .store
             .end_sessions_except(account_id, Some(who.session().id), Some(&event))

@@ -18,17 +18,13 @@ impl Steward {
         let now = self.now();
         let account = self
             .store
-            .confirm_email(&hash, now)
+            .peek_token(TokenKind::VerifyEmail, &hash, now)
             .await?
             .ok_or(CoreError::InvalidToken)?;
-        self.store
-            .record_event(&SecurityEvent::new(
-                account,
-                EventKind::EmailVerified,
-                client,
-                now,
-            ))
-            .await?;
+        let event = SecurityEvent::new(account, EventKind::EmailVerified, client, now);
+        if !self.store.confirm_email(&hash, &event, now).await? {
+            return Err(CoreError::InvalidToken);
+        }
         // Cached sessions still say "unconfirmed".
         self.account_changed(account);
         Ok(account)

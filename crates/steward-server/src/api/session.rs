@@ -43,7 +43,7 @@ pub async fn sign_in(
     JsonBody(req): JsonBody<SignInRequest>,
 ) -> ApiResult<Response> {
     st.limits.credential_ip(client.ip())?;
-    browser.check_room()?;
+    browser.check_room(&req.identifier)?;
     let trusted = st.devices.accounts(&headers, st.steward.now());
     let new = st
         .steward
@@ -82,8 +82,7 @@ pub async fn adopt_sign_in(
     client: &ClientInfo,
     out: &mut HeaderMap,
 ) -> ApiResult<()> {
-    let who = st.steward.check_session(&new.token.plain).await?;
-    for old in browser.adopt(new, who) {
+    for old in browser.adopt(new, new.signed_in()) {
         if let Err(e) = st.steward.sign_out(&old.who, client).await {
             tracing::warn!(error = %e, "could not end the replaced session");
         }
@@ -115,8 +114,9 @@ pub async fn sign_out(
     State(st): State<AppState>,
     client: Client,
     mut browser: Browser,
-    Query(q): Query<SignOutQuery>,
+    q: Result<Query<SignOutQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Response> {
+    let Query(q) = q.map_err(|e| ApiError::Malformed(format!("Bad query: {}", e.body_text())))?;
     if browser.active.is_none() && !(q.all && browser.count() > 0) {
         return Err(CoreError::Unauthenticated.into());
     }
@@ -127,19 +127,33 @@ pub async fn sign_out(
     Ok(res)
 }
 
-/// Ends the active session, or every held session with `all`, and forgets them.
+/// Ends the active session, or every held session with `all`. Each is forgotten only
+/// once it has ended, so a failure never leaves a live session without its cookie.
 pub async fn end_sessions(
     st: &AppState,
     browser: &mut Browser,
     all: bool,
     client: &ClientInfo,
 ) -> ApiResult<()> {
-    if let Some(active) = browser.active.take() {
+    if let Some(active) = &browser.active {
         st.steward.sign_out(&active.who, client).await?;
+        browser.active = None;
     }
     if all {
+        let mut failed = None;
+        let mut kept = Vec::new();
         for other in std::mem::take(&mut browser.others) {
-            st.steward.sign_out(&other.who, client).await?;
+            match st.steward.sign_out(&other.who, client).await {
+                Ok(()) => {}
+                Err(e) => {
+                    kept.push(other);
+                    failed = Some(e);
+                }
+            }
+        }
+        browser.others = kept;
+        if let Some(e) = failed {
+            return Err(e.into());
         }
     }
     Ok(())

@@ -64,15 +64,19 @@ impl Browser {
                 Err(e) => return Err(e.into()),
             }
         }
+        // At most this many tokens are looked at, valid or not, so a cookie stuffed
+        // with made-up tokens costs a bounded number of look-ups.
+        let mut budget = MAX_BROWSER_ACCOUNTS - 1;
         for name in [ACCOUNTS_COOKIE, ACCOUNTS_TMP_COOKIE] {
             let Some(value) = read_cookie(headers, &st.cookies.name(name)) else {
                 continue;
             };
             for token in value.split('.').filter(|t| !t.is_empty()) {
-                if b.others.len() + 1 >= MAX_BROWSER_ACCOUNTS {
+                if budget == 0 {
                     tracing::warn!("ignored accounts past the per-browser limit");
                     break;
                 }
+                budget -= 1;
                 if parse_secret(token).is_none() {
                     tracing::warn!(
                         cookie = name,
@@ -130,9 +134,15 @@ impl Browser {
             .collect()
     }
 
-    /// Refuses a sign-in that would hold more accounts than allowed.
-    pub fn check_room(&self) -> Result<(), ApiError> {
-        if self.count() >= MAX_BROWSER_ACCOUNTS {
+    /// Refuses a sign-in that would hold more accounts than allowed; signing in again
+    /// to an account already held (by username or email) is always allowed.
+    pub fn check_room(&self, identifier: &str) -> Result<(), ApiError> {
+        let id = identifier.trim().to_lowercase();
+        let held = self.all().any(|h| {
+            let a = h.who.account();
+            a.username == id || a.email.to_lowercase() == id
+        });
+        if self.count() >= MAX_BROWSER_ACCOUNTS && !held {
             return Err(ApiError::TooManyAccounts(MAX_BROWSER_ACCOUNTS));
         }
         Ok(())

@@ -57,6 +57,13 @@ struct PasswordForm {
     as_account: String,
 }
 
+/// A form that only carries the account it was shown as.
+#[derive(Debug, Deserialize)]
+struct GuardForm {
+    #[serde(default)]
+    as_account: String,
+}
+
 #[derive(Debug, Deserialize)]
 struct TokenForm {
     #[serde(default)]
@@ -128,9 +135,15 @@ async fn change_password(
     }
 }
 
-async fn resend(State(st): State<AppState>, MaybeUser(who): MaybeUser, nav: Nav) -> Response {
+async fn resend(
+    State(st): State<AppState>,
+    MaybeUser(who): MaybeUser,
+    nav: Nav,
+    FormBody(f): FormBody<GuardForm>,
+) -> Response {
     let Some(who) = who else { return to_signin() };
     let result: Result<(), ApiError> = async {
+        same_account(&who, &f.as_account)?;
         st.steward.resend_verification(&who).await?;
         Ok(())
     }

@@ -18,7 +18,7 @@ use crate::state::AppState;
 use crate::web::form::{FormBody, ticked};
 use crate::web::signup::Notice;
 use crate::web::view::{
-    FormErrors, Nav, form_status, page, safe_next, see_other, with_retry_after,
+    FormErrors, Nav, form_status, page, safe_next, same_account, see_other, with_retry_after,
 };
 
 /// Routes of this feature.
@@ -66,6 +66,8 @@ struct SwitchForm {
 struct SignOutForm {
     /// `all`: every account in this browser.
     scope: Option<String>,
+    /// The account the page was shown as (signing out one account only).
+    as_account: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -111,7 +113,7 @@ async fn submit(
     let adding = f.add.is_some() && browser.count() > 0;
     let result: Result<_, ApiError> = async {
         st.limits.credential_ip(client.ip())?;
-        browser.check_room()?;
+        browser.check_room(&f.identifier)?;
         let trusted = st.devices.accounts(&headers, st.steward.now());
         Ok(st
             .steward
@@ -190,9 +192,27 @@ async fn sign_out(
     State(st): State<AppState>,
     client: Client,
     mut browser: Browser,
+    nav: Nav,
     FormBody(f): FormBody<SignOutForm>,
 ) -> Response {
     let all = f.scope.as_deref() == Some("all");
+    // A page shown as one account, sent after switching to another in another tab,
+    // must not sign out the account switched to.
+    if !all
+        && let (Some(shown), Some(active)) = (f.as_account.as_deref(), &browser.active)
+        && same_account(&active.who, shown).is_err()
+    {
+        return page(
+            StatusCode::CONFLICT,
+            &Notice {
+                nav,
+                heading: "You switched accounts".into(),
+                message: "This page was opened as another account, so nobody was signed out. Reload the page and sign out again if you meant to.".into(),
+                link_href: "/".into(),
+                link_text: "Continue".into(),
+            },
+        );
+    }
     if let Err(e) = end_sessions(&st, &mut browser, all, &client.0).await {
         tracing::warn!(error = %e, "sign-out failed");
     }

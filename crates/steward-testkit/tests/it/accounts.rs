@@ -156,6 +156,28 @@ async fn a_forged_or_foreign_switcher_cookie_is_ignored() {
             .any(|c| c.starts_with("steward_accounts=;") && c.contains("Max-Age=0")),
         "{cleared:?}"
     );
+    // At most seven waiting tokens are looked at, valid or not: a cookie stuffed with
+    // made-up tokens costs a bounded number of look-ups, and what lies past them is ignored.
+    let gus = s.client().unwrap();
+    confirmed_account(&s, "gus@example.com", "gus").await;
+    assert_eq!(sign_in(&gus, "gus", PASSWORD, true).await.status, 200);
+    assert_eq!(sign_in(&gus, "eli", PASSWORD, true).await.status, 200);
+    let real = gus.cookie("steward_accounts").unwrap();
+    assert_eq!(
+        names(&accounts(&gus).await),
+        [("eli".into(), true), ("gus".into(), false)]
+    );
+    let junk: Vec<String> = (0..7).map(|i| format!("{i}").repeat(43)).collect();
+    gus.set_cookie(&format!(
+        "steward_accounts={}.{real}; Path=/",
+        junk.join(".")
+    ))
+    .unwrap();
+    assert_eq!(
+        names(&accounts(&gus).await),
+        [("eli".into(), true)],
+        "gus lies past the budget"
+    );
     // Sending someone else's account id to switch to is refused.
     let stranger = eli.get("/api/v1/me").await.unwrap().json["id"].clone();
     let other = s.client().unwrap();
@@ -183,4 +205,8 @@ async fn a_browser_holds_at_most_eight_accounts() {
     assert_eq!((r.status.as_u16(), r.code()), (409, "too_many_accounts"));
     assert_eq!(accounts(&browser).await.len(), 8);
     assert_eq!(whoami(&browser).await, "user7");
+    // Signing in again to a held account is still allowed (it replaces that session).
+    assert_eq!(sign_in(&browser, "USER3", PASSWORD, true).await.status, 200);
+    assert_eq!(accounts(&browser).await.len(), 8);
+    assert_eq!(whoami(&browser).await, "user3");
 }

@@ -164,6 +164,27 @@ fn config_layers_and_unknown_keys() {
     assert!(Config::load_from(None, bad.into_iter(), &Overrides::default()).is_err());
     std::fs::write(&file, "[mail]\nsmtp = \"x\"\n").unwrap();
     assert!(Config::load_from(Some(&file), std::iter::empty(), &Overrides::default()).is_err());
+    // Session and activity settings: read from the environment, out-of-range refused.
+    let env = |k: &str, v: &str| vec![(k.to_owned(), v.to_owned())].into_iter();
+    let cfg = Config::load_from(
+        None,
+        env("STEWARD_SESSIONS__ABSOLUTE_HOURS", "8"),
+        &Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(cfg.sessions.absolute_hours, 8);
+    for (k, v) in [
+        ("STEWARD_SESSIONS__REMEMBER_DAYS", "0"),
+        ("STEWARD_SESSIONS__REMEMBER_DAYS", "100000"),
+        ("STEWARD_SESSIONS__IDLE_MINUTES", "0"),
+        ("STEWARD_SESSIONS__ABSOLUTE_HOURS", "0"),
+        ("STEWARD_ACTIVITY__RETENTION_DAYS", "0"),
+        ("STEWARD_ACTIVITY__IP_RETENTION_DAYS", "4000000"),
+        ("STEWARD_SESSIONS__CACHE_TTL_SECS", "999999"),
+    ] {
+        let err = Config::load_from(None, env(k, v), &Overrides::default());
+        assert!(err.is_err(), "{k}={v} accepted");
+    }
 }
 
 #[tokio::test]

@@ -371,8 +371,23 @@ async fn the_menu_adds_switches_and_signs_out_accounts_without_javascript() {
         .await
         .unwrap();
     assert_eq!(r.status, 404);
+    // A "Sign out" from a page shown as max, sent now that lea is active: refused.
+    let max_id = c.get("/api/v1/session/accounts").await.unwrap().json["accounts"][1]["account_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = c
+        .post_form("/signout", &[("as_account", &max_id)])
+        .await
+        .unwrap();
+    assert_eq!(r.status, 409);
+    assert!(r.text.contains("nobody was signed out"));
+    assert!(c.get("/").await.unwrap().text.contains("Welcome, lea"));
     // Sign out of lea: max is still signed in, offered on the chooser.
-    let r = c.post_form("/signout", &[]).await.unwrap();
+    let r = c
+        .post_form("/signout", &[("as_account", &lea_id)])
+        .await
+        .unwrap();
     assert_eq!(r.headers["location"], "/accounts");
     let chooser = c.get("/accounts").await.unwrap();
     assert!(chooser.text.contains("Continue as <strong>max</strong>"));

@@ -245,6 +245,12 @@ async fn security_activity_lists_events_newest_first_in_pages() {
         (bad.status.as_u16(), bad.code()),
         (400, "malformed_request")
     );
+    let bad = a.delete("/api/v1/session?all=perhaps").await.unwrap();
+    assert_eq!(
+        (bad.status.as_u16(), bad.code()),
+        (400, "malformed_request")
+    );
+    assert_eq!(me(&a).await.0, 200, "nothing signed out");
     let anon = s.client().unwrap();
     assert_eq!(
         anon.get("/api/v1/me/security-activity")

@@ -131,13 +131,36 @@ async fn a_new_device_is_reported_by_email_and_a_known_one_is_not() {
     // Now known.
     let (back, _) = h.sign_in_from("ada", &from("198.51.100.2", CHROME)).await;
     assert!(!back.new_device);
+    // After a password reset, a device used before it is new again (it may have been
+    // the intruder's).
+    let token = h.reset_token("ada@example.com").await;
+    h.advance(minutes(1));
+    h.steward
+        .complete_password_reset(&token, NEW_PASSWORD, &home)
+        .await
+        .unwrap();
+    h.advance(minutes(1));
+    let stranger = from("198.51.100.2", CHROME);
+    let after = h
+        .steward
+        .sign_in("ada", NEW_PASSWORD, false, &stranger, &[])
+        .await
+        .unwrap();
+    assert!(after.new_device, "seen only before the reset");
+    assert_eq!(h.mails("new_device").len(), 2);
+    let again = h
+        .steward
+        .sign_in("ada", NEW_PASSWORD, false, &stranger, &[])
+        .await
+        .unwrap();
+    assert!(!again.new_device);
     // A browser that carries the signed device cookie is known wherever it is.
     let ada = h.account("ada").await;
     let trusted = h
         .steward
         .sign_in(
             "ada",
-            PASSWORD,
+            NEW_PASSWORD,
             false,
             &from("192.0.2.1", CHROME),
             &[(ada.id, h.steward.now())],
