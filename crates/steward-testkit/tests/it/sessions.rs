@@ -14,6 +14,18 @@ async fn sessions(c: &steward_testkit::ApiClient) -> Vec<Value> {
     r.json["sessions"].as_array().unwrap().clone()
 }
 
+/// The id of the session a client is using.
+async fn current_session_id(c: &steward_testkit::ApiClient) -> String {
+    sessions(c)
+        .await
+        .into_iter()
+        .find(|x| x["current"] == true)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 #[tokio::test]
 async fn the_list_shows_each_device_and_which_one_is_this() {
     let s = TestServer::start().await.unwrap();
@@ -48,14 +60,7 @@ async fn revoking_one_session_signs_that_device_out_at_once() {
     let b = s.client_as(FIREFOX).unwrap();
     assert_eq!(sign_in(&b, "cat", PASSWORD, true).await.status, 200);
     assert_eq!(me(&b).await.0, 200, "b is in use (and cached)");
-    let b_id = sessions(&b)
-        .await
-        .into_iter()
-        .find(|x| x["current"] == true)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let b_id = current_session_id(&b).await;
 
     let r = a.delete(&format!("/api/v1/sessions/{b_id}")).await.unwrap();
     assert_eq!(r.status, 204, "{}", r.text);
@@ -402,14 +407,7 @@ async fn an_open_live_connection_is_closed_when_its_session_is_revoked() {
     assert!(hello.to_text().unwrap().contains("\"hello\""));
     let mut unrelated = open_live(&s, &a).await;
 
-    let b_id = sessions(&b)
-        .await
-        .into_iter()
-        .find(|x| x["current"] == true)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let b_id = current_session_id(&b).await;
     assert_eq!(
         a.delete(&format!("/api/v1/sessions/{b_id}"))
             .await
