@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
@@ -45,8 +46,11 @@ pub async fn live(
     State(st): State<AppState>,
     CurrentUser(who): CurrentUser,
     headers: HeaderMap,
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
+    let ws = ws.map_err(|_| {
+        ApiError::Malformed("This endpoint is a WebSocket: open it with an Upgrade request.".into())
+    })?;
     // Browsers always send Origin on a WebSocket handshake; another site's page must
     // not open one with this person's cookies.
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok())

@@ -425,6 +425,12 @@ async fn an_open_live_connection_is_closed_when_its_session_is_revoked() {
         close_code(&mut unrelated, std::time::Duration::from_millis(300)).await,
         None
     );
+    // A plain GET (no Upgrade) gets the usual JSON error.
+    let plain = a.get("/api/v1/live").await.unwrap();
+    assert_eq!(
+        (plain.status.as_u16(), plain.code()),
+        (400, "malformed_request")
+    );
     // Signed out: the handshake is refused.
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let req = format!("{}/api/v1/live", s.base.replace("http://", "ws://"))
