@@ -2,5 +2,7 @@
 //! an authorization request must pass. Endpoints and token issuance come later;
 //! these rules are kept here, without HTTP, so they are tested exactly.
 
+pub mod authorize;
+pub mod client;
 pub mod pkce;
 pub mod redirect;
