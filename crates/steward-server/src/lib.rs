@@ -9,6 +9,7 @@ pub mod error;
 pub mod geo;
 pub mod http;
 pub mod mail;
+pub mod oauth;
 pub mod state;
 pub mod telemetry;
 pub mod web;
