@@ -4,5 +4,6 @@
 
 pub mod authorize;
 pub mod client;
+pub mod device;
 pub mod pkce;
 pub mod redirect;
