@@ -107,29 +107,12 @@ async fn create_account_confirm_sign_in_remembered_and_sign_out() {
         .await
         .unwrap();
     wait_for_text(d, "Keep me signed in").await.unwrap();
-    d.find(By::Id("identifier"))
-        .await
-        .unwrap()
-        .send_keys("ada")
-        .await
-        .unwrap();
-    d.find(By::Id("password"))
-        .await
-        .unwrap()
-        .send_keys("correct horse battery staple")
-        .await
-        .unwrap();
     let remember = d.find(By::Id("remember")).await.unwrap();
-    if !remember.is_selected().await.unwrap() {
-        remember.click().await.unwrap();
-    }
-    d.find(By::XPath("//button[normalize-space()='Sign In']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for_text(d, "Welcome, ada").await.unwrap();
+    assert!(
+        remember.is_selected().await.unwrap(),
+        "Keep me signed in is ticked by default"
+    );
+    sign_in_page(d, "ada").await;
     let cookie = d.get_named_cookie("steward_session").await.unwrap();
     let expiry = cookie.expiry.expect("a remembered session has an expiry");
     let days = (expiry - time::OffsetDateTime::now_utc().unix_timestamp()) / 86_400;
