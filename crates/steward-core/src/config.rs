@@ -51,6 +51,10 @@ pub struct CoreConfig {
     pub activity_ip_retention: time::Duration,
     /// Emails sent on request (sign-up, confirmation, recovery) to one address per hour.
     pub emails_per_address_per_hour: u32,
+    /// How long an OAuth access token (and ID token) lives.
+    pub oauth_access_ttl: time::Duration,
+    /// How long an app stays signed in without refreshing (each refresh extends it).
+    pub oauth_refresh_ttl: time::Duration,
 }
 
 impl Default for CoreConfig {
@@ -78,6 +82,8 @@ impl Default for CoreConfig {
             activity_retention: time::Duration::days(90),
             activity_ip_retention: time::Duration::days(90),
             emails_per_address_per_hour: 5,
+            oauth_access_ttl: time::Duration::minutes(15),
+            oauth_refresh_ttl: time::Duration::days(30),
         }
     }
 }

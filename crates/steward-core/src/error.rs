@@ -45,6 +45,24 @@ pub enum CoreError {
     /// Something that should not happen did; details are logged, not shown.
     #[error("internal: {0}")]
     Internal(String),
+    /// An OAuth request was refused (RFC 6749 §5.2 codes such as `invalid_grant`).
+    #[error("oauth {error}: {description}")]
+    OAuth {
+        /// The standard error code.
+        error: &'static str,
+        /// A sentence for the app's developer.
+        description: String,
+    },
+}
+
+impl CoreError {
+    /// An OAuth error.
+    pub fn oauth(error: &'static str, description: impl Into<String>) -> Self {
+        Self::OAuth {
+            error,
+            description: description.into(),
+        }
+    }
 }
 
 impl CoreError {

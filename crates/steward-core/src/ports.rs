@@ -308,6 +308,308 @@ pub trait SecurityStore: Send + Sync {
     async fn ping(&self) -> StoreResult<()>;
 }
 
+/// What happened to a single-use OAuth secret (code or refresh token) presented again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redeemed<T> {
+    /// First use: here it is (now used up).
+    Fresh(T),
+    /// Used before: a replay. The session it led to, to end (theft detection).
+    Replayed {
+        /// Whose.
+        account_id: Uuid,
+        /// The session the first use made, if any is known.
+        session_id: Option<Uuid>,
+    },
+    /// Unknown or expired.
+    Unknown,
+}
+
+/// OAuth provider state: apps, pending requests, codes, refresh tokens, device
+/// grants, remembered consent, the disclosure log and the signing keys.
+#[async_trait]
+pub trait OAuthStore: Send + Sync {
+    /// Stores a registered app.
+    async fn create_client(&self, client: &RegisteredClient) -> StoreResult<()>;
+    /// A registered app by `client_id`.
+    async fn client(&self, id: &str) -> StoreResult<Option<RegisteredClient>>;
+    /// The apps an account registered, newest first.
+    async fn clients_of(&self, owner_id: Uuid) -> StoreResult<Vec<RegisteredClient>>;
+    /// Deletes an app of `owner_id` with everything it was granted (sessions end);
+    /// `false` if there was no such app of theirs.
+    async fn delete_client(&self, owner_id: Uuid, id: &str) -> StoreResult<bool>;
+
+    /// Stores an authorization request under the hash of its handle.
+    async fn save_request(&self, handle: &SecretHash, request: &StoredRequest) -> StoreResult<()>;
+    /// A stored request (used or not, expired or not: the caller tells them apart).
+    async fn request(&self, handle: &SecretHash) -> StoreResult<Option<StoredRequest>>;
+    /// Uses up a live request and stores the code it gave, remembering `consent` and
+    /// writing `disclosure` and `event`, atomically; `false` if the request was used,
+    /// expired or unknown.
+    async fn issue_code(
+        &self,
+        handle: &SecretHash,
+        code: &AuthCode,
+        consent: Option<&OAuthConsent>,
+        disclosure: Option<&Disclosure>,
+        event: &SecurityEvent,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// Uses up an authorization code.
+    async fn redeem_code(
+        &self,
+        hash: &SecretHash,
+        now: OffsetDateTime,
+    ) -> StoreResult<Redeemed<AuthCode>>;
+    /// Stores an app's sign-in: the session (its token hash is the access token's),
+    /// its first refresh token, and the code it came from (so a replay of the code
+    /// finds it), atomically.
+    async fn create_app_session(
+        &self,
+        session: &Session,
+        refresh: Option<&SecretHash>,
+        code: Option<&SecretHash>,
+        now: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// The live session a refresh token belongs to and whether the token was used.
+    async fn refresh_token_session(
+        &self,
+        hash: &SecretHash,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<(Session, Account, bool)>>;
+    /// Rotates: uses up refresh token `old` of session `session_id`, stores `new`,
+    /// and gives the session the new access token hash and expiries; `false` if `old`
+    /// was used meanwhile (a concurrent replay).
+    async fn rotate_refresh_token(
+        &self,
+        old: &SecretHash,
+        session_id: Uuid,
+        rotation: &Rotation,
+    ) -> StoreResult<bool>;
+    /// Ends the access token of an app session now (its refresh token stays);
+    /// `false` if there is no such live token.
+    async fn expire_access_token(
+        &self,
+        hash: &SecretHash,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
+
+    /// Stores a new device authorization.
+    async fn create_device_grant(&self, grant: &DeviceGrant) -> StoreResult<()>;
+    /// A live device authorization by its user code.
+    async fn device_grant_by_user_code(
+        &self,
+        user_code: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<DeviceGrant>>;
+    /// A device authorization by its device code hash (expired ones too).
+    async fn device_grant(&self, device_hash: &SecretHash) -> StoreResult<Option<DeviceGrant>>;
+    /// Records the person's answer to a live, undecided device authorization, with the
+    /// consent, disclosure and event, atomically; `false` if it was decided or expired.
+    async fn decide_device_grant(
+        &self,
+        user_code: &str,
+        decision: &DeviceDecision,
+        consent: Option<&OAuthConsent>,
+        disclosure: Option<&Disclosure>,
+        event: Option<&SecurityEvent>,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// Records a poll and the interval now in force.
+    async fn record_device_poll(
+        &self,
+        device_hash: &SecretHash,
+        at: OffsetDateTime,
+        interval_secs: i64,
+    ) -> StoreResult<()>;
+    /// Deletes an approved device authorization as its tokens are issued; `false` if
+    /// another poll took it first.
+    async fn take_device_grant(&self, device_hash: &SecretHash) -> StoreResult<bool>;
+
+    /// The scopes an account allowed a third-party app, if it did.
+    async fn consent(&self, account_id: Uuid, client_id: &str)
+    -> StoreResult<Option<OAuthConsent>>;
+    /// The third-party apps an account allowed, with the apps, most recent first.
+    async fn consents_of(
+        &self,
+        account_id: Uuid,
+    ) -> StoreResult<Vec<(OAuthConsent, RegisteredClient)>>;
+    /// Forgets an account's consent to an app and ends the app's sessions for it,
+    /// recording `event`; `false` if there was no consent and no session.
+    async fn revoke_consent(
+        &self,
+        account_id: Uuid,
+        client_id: &str,
+        event: &SecurityEvent,
+    ) -> StoreResult<bool>;
+    /// The disclosure log of an account, newest first.
+    async fn disclosures(&self, account_id: Uuid) -> StoreResult<Vec<Disclosure>>;
+
+    /// The stored signing keys, oldest first.
+    async fn signing_keys(&self) -> StoreResult<Vec<StoredKey>>;
+    /// Adds a signing key.
+    async fn add_signing_key(&self, key: &StoredKey) -> StoreResult<()>;
+    /// Deletes signing keys created before `before`; returns how many.
+    async fn delete_signing_keys_before(&self, before: OffsetDateTime) -> StoreResult<u64>;
+
+    /// Deletes expired requests, codes and device grants; returns how many.
+    async fn purge_oauth(&self, now: OffsetDateTime) -> StoreResult<u64>;
+}
+
+/// A third-party app registered by a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredClient {
+    /// `client_id`.
+    pub id: String,
+    /// Who registered it.
+    pub owner_id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// Logo URL.
+    pub logo_url: Option<String>,
+    /// Scopes it may ask for, space-separated.
+    pub scopes: String,
+    /// SHA-256 of the client secret; `None` for a public client.
+    pub secret_hash: Option<SecretHash>,
+    /// Registered at.
+    pub created_at: OffsetDateTime,
+}
+
+/// An authorization request as stored while the person signs in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRequest {
+    /// The client.
+    pub client_id: String,
+    /// The checked request, serialised.
+    pub request: String,
+    /// When the app opened the browser.
+    pub created_at: OffsetDateTime,
+    /// After this it cannot be finished.
+    pub expires_at: OffsetDateTime,
+    /// When it was finished, if it was.
+    pub used_at: Option<OffsetDateTime>,
+}
+
+/// An authorization code, as stored (by hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthCode {
+    /// SHA-256 of the code.
+    pub hash: SecretHash,
+    /// The client it was issued to.
+    pub client_id: String,
+    /// Whose.
+    pub account_id: Uuid,
+    /// The redirect URI it was sent to (the token request must repeat it).
+    pub redirect_uri: String,
+    /// The PKCE challenge.
+    pub challenge: String,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+    /// For the ID token.
+    pub nonce: Option<String>,
+    /// When the person authenticated.
+    pub auth_time: OffsetDateTime,
+    /// Issued at.
+    pub created_at: OffsetDateTime,
+    /// Expires at (one minute).
+    pub expires_at: OffsetDateTime,
+}
+
+/// What a refresh writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    /// The next refresh token's hash.
+    pub refresh: SecretHash,
+    /// The new access token's hash.
+    pub access: SecretHash,
+    /// When the new access token ends.
+    pub access_expires_at: OffsetDateTime,
+    /// When the sign-in now ends.
+    pub expires_at: OffsetDateTime,
+    /// Now.
+    pub at: OffsetDateTime,
+}
+
+/// A device authorization (RFC 8628).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceGrant {
+    /// SHA-256 of the device code.
+    pub device_hash: SecretHash,
+    /// The user code, canonical `XXXX-XXXX`.
+    pub user_code: String,
+    /// The client.
+    pub client_id: String,
+    /// Requested scopes, space-separated.
+    pub scope: String,
+    /// Issued at.
+    pub created_at: OffsetDateTime,
+    /// Expires at.
+    pub expires_at: OffsetDateTime,
+    /// Polling interval in force.
+    pub interval_secs: i64,
+    /// Last poll.
+    pub last_poll_at: Option<OffsetDateTime>,
+    /// The person's answer, once given.
+    pub decision: Option<DeviceDecision>,
+}
+
+/// A person's answer to a device authorization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceDecision {
+    /// Who answered.
+    pub account_id: Uuid,
+    /// Yes or no.
+    pub approved: bool,
+    /// When they authenticated.
+    pub auth_time: OffsetDateTime,
+}
+
+/// Remembered consent of an account to a third-party app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthConsent {
+    /// Whose.
+    pub account_id: Uuid,
+    /// Which app.
+    pub client_id: String,
+    /// Scopes allowed, space-separated.
+    pub scope: String,
+    /// When.
+    pub granted_at: OffsetDateTime,
+}
+
+/// One entry of the disclosure log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disclosure {
+    /// UUIDv7.
+    pub id: Uuid,
+    /// Whose data.
+    pub account_id: Uuid,
+    /// Recipient's name.
+    pub recipient: String,
+    /// Recipient's id (`client_id`).
+    pub recipient_id: String,
+    /// Data categories, comma-separated.
+    pub categories: String,
+    /// Why.
+    pub purpose: String,
+    /// When.
+    pub at: OffsetDateTime,
+}
+
+/// A token signing key as stored: the private key sealed by the server's master key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    /// Key id.
+    pub kid: String,
+    /// `ES256`.
+    pub alg: String,
+    /// Sealed PKCS#8 private key.
+    pub sealed: Vec<u8>,
+    /// Created at.
+    pub created_at: OffsetDateTime,
+}
+
 /// Everything the use cases need from storage.
 pub trait Store:
     AccountStore
@@ -317,6 +619,7 @@ pub trait Store:
     + ChangeFeed
     + OutboxStore
     + SecurityStore
+    + OAuthStore
     + std::fmt::Debug
 {
 }
@@ -329,8 +632,15 @@ impl<T> Store for T where
         + ChangeFeed
         + OutboxStore
         + SecurityStore
+        + OAuthStore
         + std::fmt::Debug
 {
+}
+
+/// Signs ID tokens with the current signing key (the server's key ring).
+pub trait TokenSigner: Send + Sync + std::fmt::Debug {
+    /// A compact JWS of `claims`.
+    fn sign(&self, claims: &serde_json::Value) -> Result<String, String>;
 }
 
 /// Approximate location of an address, from a GeoIP database the operator configured.

@@ -60,7 +60,7 @@ pub fn parse_secret(presented: &str) -> Option<SecretHash> {
     well_formed.then(|| hash_secret(presented))
 }
 
-fn hash_secret(plain: &str) -> SecretHash {
+pub(crate) fn hash_secret(plain: &str) -> SecretHash {
     SecretHash(Sha256::digest(plain.as_bytes()).into())
 }
 

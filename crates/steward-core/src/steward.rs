@@ -16,7 +16,7 @@ use crate::clock::Clock;
 use crate::config::CoreConfig;
 use crate::error::{CoreError, CoreResult};
 use crate::mail::{Mail, MailRenderer, OutgoingMail};
-use crate::ports::{EmailToken, Locator, NoLocator, Store, TokenKind};
+use crate::ports::{EmailToken, Locator, NoLocator, Store, TokenKind, TokenSigner};
 use crate::secret::NewSecret;
 use crate::session::cache::SessionCache;
 use crate::throttle::FailureThrottle;
@@ -38,6 +38,17 @@ pub struct Steward {
     pub(crate) address_quota: Arc<FailureThrottle>,
     pub(crate) locator: Arc<dyn Locator>,
     pub(crate) changes: tokio::sync::broadcast::Sender<crate::session::changes::Change>,
+    pub(crate) signer: Arc<dyn TokenSigner>,
+}
+
+/// The signer in place until the server installs its key ring: refuses to sign.
+#[derive(Debug)]
+struct NoSigner;
+
+impl TokenSigner for NoSigner {
+    fn sign(&self, _claims: &serde_json::Value) -> Result<String, String> {
+        Err("no signing key is configured".into())
+    }
 }
 
 impl Steward {
@@ -74,12 +85,19 @@ impl Steward {
             address_quota,
             locator: Arc::new(NoLocator),
             changes: tokio::sync::broadcast::channel(1024).0,
+            signer: Arc::new(NoSigner),
         })
     }
 
     /// The same domain, placing addresses with `locator` (a GeoIP database).
     pub fn with_locator(mut self, locator: Arc<dyn Locator>) -> Self {
         self.locator = locator;
+        self
+    }
+
+    /// The same domain, signing ID tokens with `signer`.
+    pub fn with_signer(mut self, signer: Arc<dyn TokenSigner>) -> Self {
+        self.signer = signer;
         self
     }
 

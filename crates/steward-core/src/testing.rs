@@ -42,6 +42,7 @@ struct State {
     outbox: Vec<OutboxRow>,
     used_challenges: HashMap<[u8; 32], OffsetDateTime>,
     secrets: HashMap<String, Vec<u8>>,
+    oauth: oauth::OAuthState,
 }
 
 #[derive(Debug)]
@@ -602,5 +603,6 @@ impl MailRenderer for FixedMailer {
 }
 
 mod activity;
+mod oauth;
 #[cfg(test)]
 mod tests;

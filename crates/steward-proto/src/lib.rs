@@ -4,8 +4,10 @@
 
 pub mod account;
 pub mod error;
+pub mod oauth;
 pub mod session;
 
 pub use account::*;
 pub use error::*;
+pub use oauth::*;
 pub use session::*;

@@ -67,6 +67,8 @@ fn core_config(cfg: &Config) -> CoreConfig {
         session_cache_ttl: Duration::from_secs(cfg.sessions.cache_ttl_secs),
         activity_retention: time::Duration::days(cfg.activity.retention_days.into()),
         activity_ip_retention: time::Duration::days(cfg.activity.ip_retention_days.into()),
+        oauth_access_ttl: time::Duration::minutes(cfg.oauth.access_token_minutes.into()),
+        oauth_refresh_ttl: time::Duration::days(cfg.oauth.refresh_days.into()),
         ..CoreConfig::default()
     }
 }
@@ -103,6 +105,22 @@ pub async fn start(cfg: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running
         )),
         None => steward,
     };
+    let master_key = crate::oauth::keyring::MasterKey::load_or_create(
+        &cfg.secrets
+            .master_key_path
+            .clone()
+            .unwrap_or_else(|| cfg.data_dir.join("master.key")),
+    )?;
+    let keys = crate::oauth::keyring::KeyRing::load(
+        steward.store().clone(),
+        master_key,
+        time::Duration::days(cfg.oauth.key_rotation_days.into()),
+        time::Duration::minutes(cfg.oauth.access_token_minutes.into()),
+        steward.now(),
+    )
+    .await
+    .context("loading the token signing keys")?;
+    let steward = steward.with_signer(keys.clone());
     let device_key = steward
         .store()
         .server_secret("device_cookie_key", random_key())
@@ -129,6 +147,7 @@ pub async fn start(cfg: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running
         origin,
         mailbox,
         devices: DeviceKeys::new(device_key),
+        keys,
         cfg: cfg.clone(),
     }));
     let app = router(state.clone(), cfg.limits.max_body_bytes);
@@ -186,6 +205,7 @@ pub fn router(state: AppState, max_body: usize) -> Router {
     Router::new()
         .merge(api::health::router())
         .merge(web::router())
+        .merge(crate::oauth::endpoints::router())
         .merge(api::router())
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -255,6 +275,17 @@ async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
         }
         if let Err(e) = state.steward.expire_activity().await {
             tracing::warn!(error = %e, "security activity retention failed");
+        }
+        match state.steward.store().purge_oauth(state.steward.now()).await {
+            Ok(n) if n > 0 => tracing::info!(
+                rows = n,
+                "expired OAuth requests, codes and device grants purged"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "OAuth purge failed"),
+        }
+        if let Err(e) = state.keys.refresh(state.steward.now()).await {
+            tracing::warn!(error = %e, "signing key rotation failed");
         }
     }
 }

@@ -47,6 +47,41 @@ pub struct Config {
     pub activity: ActivityConfig,
     /// Approximate locations of addresses.
     pub geoip: GeoIpConfig,
+    /// The OAuth 2.0 / OpenID Connect provider.
+    pub oauth: OAuthConfig,
+    /// Where the master key that seals stored signing keys is kept.
+    pub secrets: SecretsConfig,
+}
+
+/// The OAuth 2.0 / OpenID Connect provider.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OAuthConfig {
+    /// Minutes an access token (and ID token) lives.
+    pub access_token_minutes: u32,
+    /// Days an app stays signed in without using its refresh token (each use extends it).
+    pub refresh_days: u32,
+    /// Days a signing key signs before a new one takes over.
+    pub key_rotation_days: u32,
+}
+
+impl Default for OAuthConfig {
+    fn default() -> Self {
+        Self {
+            access_token_minutes: 15,
+            refresh_days: 30,
+            key_rotation_days: 30,
+        }
+    }
+}
+
+/// The master key.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecretsConfig {
+    /// File holding the 32-byte master key (64 hex digits). Unset: `master.key` in the data
+    /// dir, created on first start. Several nodes must share the same key.
+    pub master_key_path: Option<PathBuf>,
 }
 
 /// Session lifetimes.
@@ -198,6 +233,8 @@ impl Default for Config {
             legal: LegalConfig::default(),
             mailbox_page: true,
             sessions: SessionsConfig::default(),
+            oauth: OAuthConfig::default(),
+            secrets: SecretsConfig::default(),
             activity: ActivityConfig::default(),
             geoip: GeoIpConfig::default(),
         }
@@ -418,6 +455,15 @@ impl Config {
         {
             return Err(ConfigError::Invalid(
                 "sessions: at most 3650 remember_days, 87600 absolute_hours, 5256000 idle_minutes and 86400 cache_ttl_secs".into(),
+            ));
+        }
+        let o = &self.oauth;
+        if !(1..=1_440).contains(&o.access_token_minutes)
+            || !(1..=3_650).contains(&o.refresh_days)
+            || !(1..=3_650).contains(&o.key_rotation_days)
+        {
+            return Err(ConfigError::Invalid(
+                "oauth: access_token_minutes 1-1440, refresh_days 1-3650 and key_rotation_days 1-3650".into(),
             ));
         }
         if self.activity.retention_days > 36_500 || self.activity.ip_retention_days > 36_500 {

@@ -133,6 +133,16 @@ impl ApiError {
                     "The service is temporarily unavailable. Try again shortly.".into(),
                     none(),
                 ),
+                CoreError::OAuth { error, description } => (
+                    if *error == "invalid_client" {
+                        StatusCode::UNAUTHORIZED
+                    } else {
+                        StatusCode::BAD_REQUEST
+                    },
+                    error,
+                    description.clone(),
+                    none(),
+                ),
                 CoreError::Internal(_) => (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     codes::INTERNAL,

@@ -36,6 +36,8 @@ pub struct Inner {
     pub devices: DeviceKeys,
     /// Becomes `true` when the server shuts down (long-lived connections close).
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// The ID-token signing keys.
+    pub keys: std::sync::Arc<crate::oauth::keyring::KeyRing>,
 }
 
 impl std::ops::Deref for AppState {

@@ -36,11 +36,16 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn start_node(database_url: &str, dir: &std::path::Path) -> Node {
-    let port = free_port();
+/// The server command for one node; nodes of one database share the master key.
+fn node_command(
+    database_url: &str,
+    dir: &std::path::Path,
+    master_key: &std::path::Path,
+    port: u16,
+) -> Command {
     let base = format!("http://127.0.0.1:{port}");
-    let child = Command::new(env!("CARGO_BIN_EXE_steward-server"))
-        .env_clear()
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_steward-server"));
+    cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("STEWARD_LISTEN", format!("127.0.0.1:{port}"))
         .env("STEWARD_PUBLIC_URL", &base)
@@ -49,10 +54,24 @@ async fn start_node(database_url: &str, dir: &std::path::Path) -> Node {
         .env("STEWARD_SESSIONS__CACHE_TTL_SECS", "3600")
         .env("STEWARD_CHALLENGE__MAX_NUMBER", "2000")
         .env("STEWARD_LOG__FILTER", "warn")
-        .stdout(Stdio::null())
+        .env("STEWARD_SECRETS__MASTER_KEY_PATH", master_key)
+        .stdout(Stdio::null());
+    cmd
+}
+
+async fn start_node(
+    database_url: &str,
+    dir: &std::path::Path,
+    master_key: &std::path::Path,
+) -> Node {
+    let port = free_port();
+    let child = node_command(database_url, dir, master_key, port)
         .spawn()
         .expect("the steward-server binary starts");
-    let node = Node { child, base };
+    let node = Node {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
     let http = reqwest::Client::new();
     for _ in 0..300 {
         if let Ok(r) = http.get(format!("{}/readyz", node.base)).send().await
@@ -124,8 +143,25 @@ async fn a_session_revoked_on_one_node_is_refused_by_the_other_within_a_second()
     };
     let db = testing::fresh_pg_database(&server).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let one = start_node(&db, &dir.path().join("one")).await;
-    let two = start_node(&db, &dir.path().join("two")).await;
+    let key = dir.path().join("master.key");
+    let one = start_node(&db, &dir.path().join("one"), &key).await;
+    let two = start_node(&db, &dir.path().join("two"), &key).await;
+    // A node with another master key cannot open the shared signing keys: it refuses
+    // to start rather than sign with keys the others cannot publish.
+    let stranger = node_command(
+        &db,
+        &dir.path().join("three"),
+        &dir.path().join("other.key"),
+        free_port(),
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .output()
+    .unwrap();
+    assert!(!stranger.status.success());
+    // The reason is logged (stdout) before the process exits.
+    let err = String::from_utf8_lossy(&stranger.stdout);
+    assert!(err.contains("cannot open a stored key"), "{err}");
     let http = reqwest::Client::new();
 
     // Sign up on node one (the robot check solved as the page script would).

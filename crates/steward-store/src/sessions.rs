@@ -8,7 +8,7 @@ use steward_core::activity::SecurityEvent;
 use steward_core::mail::OutgoingMail;
 use steward_core::ports::{SessionStore, StoreResult};
 use steward_core::secret::SecretHash;
-use steward_core::session::Session;
+use steward_core::session::{AppSession, Session};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -37,9 +37,26 @@ macro_rules! session_from_row {
             remember: r.try_get("remember")?,
             ip: r.try_get("ip")?,
             user_agent: r.try_get("user_agent")?,
+            app: match r.try_get::<Option<String>, _>("client_id")? {
+                None => None,
+                Some(client_id) => Some(AppSession {
+                    client_id,
+                    client_name: r
+                        .try_get::<Option<String>, _>("client_name")?
+                        .unwrap_or_default(),
+                    scope: r.try_get::<Option<String>, _>("scope")?.unwrap_or_default(),
+                    access_expires_at: r
+                        .try_get::<Option<Ts>, _>("access_expires_at")?
+                        .map_or(OffsetDateTime::UNIX_EPOCH, |t| t.0),
+                    auth_time: r
+                        .try_get::<Option<Ts>, _>("auth_time")?
+                        .map_or(OffsetDateTime::UNIX_EPOCH, |t| t.0),
+                }),
+            },
         }
     }};
 }
+pub(crate) use session_from_row;
 
 #[async_trait]
 impl SessionStore for SqlStore {
@@ -93,8 +110,9 @@ impl SessionStore for SqlStore {
     ) -> StoreResult<Option<(Session, Account)>> {
         on_db!(self, read, |pool| {
             let row = sqlx::query(
-                "SELECT s.id AS session_id, s.account_id, s.token_hash, s.created_at AS session_created_at,
-                        s.last_seen_at, s.expires_at, s.remember, s.ip, s.user_agent,
+                "SELECT s.id AS session_id, s.created_at AS session_created_at, s.account_id, s.token_hash,
+                        s.last_seen_at, s.expires_at, s.remember, s.ip, s.user_agent, s.client_id,
+                        s.client_name, s.scope, s.access_expires_at, s.auth_time,
                         a.id, a.email, a.username, a.password_hash, a.email_verified_at, a.created_at,
                         a.password_changed_at
                  FROM sessions s JOIN accounts a ON a.id = s.account_id
@@ -122,7 +140,8 @@ impl SessionStore for SqlStore {
     ) -> StoreResult<Vec<Session>> {
         on_db!(self, read, |pool| {
             let rows = sqlx::query(
-                "SELECT id, account_id, token_hash, created_at, last_seen_at, expires_at, remember, ip, user_agent
+                "SELECT id, account_id, token_hash, created_at, last_seen_at, expires_at, remember, ip,
+                        user_agent, client_id, client_name, scope, access_expires_at, auth_time
                  FROM sessions WHERE account_id = $1 AND expires_at > $2
                  ORDER BY last_seen_at DESC, id DESC",
             )

@@ -40,11 +40,17 @@ pub enum EventKind {
     EmailVerified,
     /// The email address was changed.
     EmailChanged,
+    /// An app was allowed to sign in (detail: its name).
+    AppAuthorized,
+    /// An app's access was removed from Connected apps (detail: its name).
+    AppRevoked,
+    /// An app's sign-in was ended because one of its tokens was used twice (detail: its name).
+    AppTokenReused,
 }
 
 impl EventKind {
     /// Every kind, for parsing.
-    pub const ALL: [EventKind; 13] = [
+    pub const ALL: [EventKind; 16] = [
         EventKind::AccountCreated,
         EventKind::SignedIn,
         EventKind::SignInFailed,
@@ -58,6 +64,9 @@ impl EventKind {
         EventKind::UsernameReminderRequested,
         EventKind::EmailVerified,
         EventKind::EmailChanged,
+        EventKind::AppAuthorized,
+        EventKind::AppRevoked,
+        EventKind::AppTokenReused,
     ];
 
     /// Stored and wire name.
@@ -76,6 +85,9 @@ impl EventKind {
             EventKind::UsernameReminderRequested => "username_reminder_requested",
             EventKind::EmailVerified => "email_verified",
             EventKind::EmailChanged => "email_changed",
+            EventKind::AppAuthorized => "app_authorized",
+            EventKind::AppRevoked => "app_revoked",
+            EventKind::AppTokenReused => "app_token_reused",
         }
     }
 
@@ -100,6 +112,9 @@ impl EventKind {
             EventKind::UsernameReminderRequested => "Username reminder requested",
             EventKind::EmailVerified => "Email address confirmed",
             EventKind::EmailChanged => "Email address changed",
+            EventKind::AppAuthorized => "Signed in to an app",
+            EventKind::AppRevoked => "App access removed",
+            EventKind::AppTokenReused => "App signed out: a token was used twice (possible theft)",
         }
     }
 }

@@ -129,6 +129,7 @@ impl Steward {
                 .user_agent
                 .as_deref()
                 .map(|ua| truncate(ua, MAX_USER_AGENT)),
+            app: None,
         };
         let new_device = !trusted && !self.seen_device(&account, client, now).await?;
         let mut events =
@@ -202,7 +203,13 @@ impl Steward {
     /// Served from the session cache when possible. Use is recorded (and a session
     /// without "Keep me signed in" extended) at most once a minute.
     pub async fn authenticate(&self, token: &str) -> CoreResult<SignedIn> {
-        let (hash, who) = self.lookup(token).await?;
+        self.authenticate_as(token, false).await
+    }
+
+    /// Looks up a browser session (`app` false) or an app's access token (`app` true)
+    /// and records its use at most once a minute.
+    pub(crate) async fn authenticate_as(&self, token: &str, app: bool) -> CoreResult<SignedIn> {
+        let (hash, who) = self.lookup(token, app).await?;
         let now = self.now();
         if now - who.session().last_seen_at < LAST_SEEN_EVERY {
             return Ok(who);
@@ -214,14 +221,26 @@ impl Steward {
     /// holds but is not acting as (other accounts in the switcher), so that showing them
     /// does not keep them alive.
     pub async fn check_session(&self, token: &str) -> CoreResult<SignedIn> {
-        Ok(self.lookup(token).await?.1)
+        Ok(self.lookup(token, false).await?.1)
     }
 
-    async fn lookup(&self, token: &str) -> CoreResult<(crate::secret::SecretHash, SignedIn)> {
+    /// A live session by token: a browser's (`app` false; an app's access token is no
+    /// cookie) or an app's with a live access token (`app` true).
+    async fn lookup(
+        &self,
+        token: &str,
+        app: bool,
+    ) -> CoreResult<(crate::secret::SecretHash, SignedIn)> {
         let hash = parse_secret(token).ok_or(CoreError::Unauthenticated)?;
         let now = self.now();
+        let usable = |who: &SignedIn| match &who.session().app {
+            None => !app,
+            Some(a) => app && now < a.access_expires_at,
+        };
         if let Some(who) = self.sessions.get(&hash, now) {
-            return Ok((hash, who));
+            return usable(&who)
+                .then_some((hash, who))
+                .ok_or(CoreError::Unauthenticated);
         }
         let epoch = self.sessions.epoch();
         let (session, account) = self
@@ -231,6 +250,9 @@ impl Steward {
             .ok_or(CoreError::Unauthenticated)?;
         let who = SignedIn::new(session, account);
         self.sessions.put(hash.clone(), who.clone(), now, epoch);
+        if !usable(&who) {
+            return Err(CoreError::Unauthenticated);
+        }
         Ok((hash, who))
     }
 
@@ -290,6 +312,6 @@ fn normalise_identifier(identifier: &str) -> String {
     }
 }
 
-fn truncate(s: &str, max: usize) -> String {
+pub(crate) fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }

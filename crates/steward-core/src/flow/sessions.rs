@@ -24,7 +24,10 @@ impl Steward {
         SessionView {
             id: s.id,
             current,
-            device: describe(s.user_agent.as_deref()),
+            device: s.app.as_ref().map_or_else(
+                || describe(s.user_agent.as_deref()),
+                |a| a.client_name.clone(),
+            ),
             ip: s.ip.clone(),
             location: self.locate(s.ip.as_deref()),
             created_at: s.created_at,

@@ -1,5 +1,8 @@
 //! OAuth clients: the built-in first-party apps, and what any client may ask for.
 
+use crate::ports::RegisteredClient;
+use crate::secret::SecretHash;
+
 /// The scopes Steward understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
@@ -51,6 +54,70 @@ pub struct Client {
     pub redirect_uris: Vec<String>,
     /// Scopes the client may ask for.
     pub scopes: Vec<Scope>,
+    /// SHA-256 of the client secret; `None` for a public client (PKCE only).
+    pub secret_hash: Option<SecretHash>,
+    /// Logo shown on the consent screen.
+    pub logo_url: Option<String>,
+}
+
+impl Client {
+    /// A registered third-party app as a client.
+    pub fn registered(c: &RegisteredClient) -> Self {
+        Self {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            first_party: false,
+            redirect_uris: c.redirect_uris.clone(),
+            scopes: parse_scopes(&c.scope_list()),
+            secret_hash: c.secret_hash.clone(),
+            logo_url: c.logo_url.clone(),
+        }
+    }
+}
+
+impl RegisteredClient {
+    fn scope_list(&self) -> Vec<&str> {
+        self.scopes.split_ascii_whitespace().collect()
+    }
+}
+
+/// The known scopes among `words`, sorted, without repeats.
+pub fn parse_scopes(words: &[&str]) -> Vec<Scope> {
+    let mut scopes: Vec<Scope> = words.iter().filter_map(|w| Scope::parse(w)).collect();
+    scopes.sort();
+    scopes.dedup();
+    scopes
+}
+
+/// Scopes as the space-separated wire form.
+pub fn scope_string(scopes: &[Scope]) -> String {
+    scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Scope {
+    /// What the person is told the app will receive, for the consent screen.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Scope::OpenId => "Your Steward account identifier",
+            Scope::Profile => "Your username",
+            Scope::Email => "Your email address and whether it is confirmed",
+            Scope::OfflineAccess => "Stay signed in while you are not using the app",
+        }
+    }
+
+    /// The data category disclosed under this scope, for the disclosure log.
+    pub fn data_category(self) -> Option<&'static str> {
+        match self {
+            Scope::OpenId => Some("account_id"),
+            Scope::Profile => Some("username"),
+            Scope::Email => Some("email_address"),
+            Scope::OfflineAccess => None,
+        }
+    }
 }
 
 /// Loopback redirect URIs the built-in native apps use (RFC 8252 §7.3).
@@ -69,6 +136,8 @@ pub fn builtin_clients() -> Vec<Client> {
         first_party: true,
         redirect_uris: LOOPBACK.iter().map(|s| (*s).to_owned()).collect(),
         scopes: Scope::ALL.to_vec(),
+        secret_hash: None,
+        logo_url: None,
     })
     .collect()
 }

@@ -1,9 +1,17 @@
-//! OAuth 2.0 / OpenID Connect provider rules (issue 4, in progress): the checks
-//! an authorization request must pass. Endpoints and token issuance come later;
-//! these rules are kept here, without HTTP, so they are tested exactly.
+//! The OAuth 2.0 / OpenID Connect provider: the desktop app and the CLI sign in
+//! through the browser (authorization code + PKCE on a loopback redirect, or the
+//! device grant), and third-party apps sign people in with Steward after consent.
+//!
+//! The request checks (`authorize`, `pkce`, `redirect`, `device`) are pure rules;
+//! `grant` is the person's side (approve, consent, type a code), `token` the
+//! app's side (token endpoint, bearer tokens, introspection, revocation), `apps`
+//! registration, Connected apps and the disclosure log.
 
+pub mod apps;
 pub mod authorize;
 pub mod client;
 pub mod device;
+pub mod grant;
 pub mod pkce;
 pub mod redirect;
+pub mod token;

@@ -152,6 +152,7 @@ mod tests {
             remember: false,
             ip: None,
             user_agent: None,
+            app: None,
         };
         let account = Account {
             id: account_id,

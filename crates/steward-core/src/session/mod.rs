@@ -34,6 +34,25 @@ pub struct Session {
     pub ip: Option<String>,
     /// User-Agent at sign-in, truncated.
     pub user_agent: Option<String>,
+    /// Set when an app signed in over OAuth rather than a browser.
+    pub app: Option<AppSession>,
+}
+
+/// What makes a session an app's (OAuth) sign-in: the app, what it was granted,
+/// and its current access token's end. Its token hash is that access token's
+/// (replaced on every refresh); `expires_at` ends the whole sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppSession {
+    /// The client.
+    pub client_id: String,
+    /// The client's name when it signed in (shown on Active sessions).
+    pub client_name: String,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+    /// When the current access token stops working.
+    pub access_expires_at: OffsetDateTime,
+    /// When the person authenticated in the browser (`auth_time`).
+    pub auth_time: OffsetDateTime,
 }
 
 /// Where a request comes from, for sessions, consent records and throttling.
@@ -80,7 +99,7 @@ pub fn session_expiry(cfg: &CoreConfig, now: OffsetDateTime, remember: bool) -> 
 /// another is extended to `session_short` from now, but never past
 /// `session_short_absolute` after sign-in.
 pub fn extended_expiry(cfg: &CoreConfig, session: &Session, now: OffsetDateTime) -> OffsetDateTime {
-    if session.remember {
+    if session.remember || session.app.is_some() {
         session.expires_at
     } else {
         (now + cfg.session_short)
@@ -155,6 +174,7 @@ mod tests {
             remember: false,
             ip: None,
             user_agent: None,
+            app: None,
         }
     }
 

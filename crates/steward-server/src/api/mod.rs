@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, one module per feature, each with its `router()`.
 
 pub mod accounts;
+pub mod apps;
 pub mod challenge;
 pub mod health;
 pub mod live;
@@ -18,6 +19,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(accounts::router())
+        .merge(apps::router())
         .merge(challenge::router())
         .merge(me::router())
         .merge(recovery::router())

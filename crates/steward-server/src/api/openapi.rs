@@ -29,6 +29,12 @@ use crate::state::AppState;
         super::recovery::reset_password,
         super::recovery::complete_reset,
         super::recovery::remind_username,
+        super::apps::register,
+        super::apps::list,
+        super::apps::remove,
+        super::apps::connected,
+        super::apps::disconnect,
+        super::apps::disclosures,
     ),
     tags(
         (name = "accounts", description = "Sign-up and email confirmation"),
@@ -36,6 +42,7 @@ use crate::state::AppState;
         (name = "sessions", description = "Active sessions and security activity"),
         (name = "me", description = "The signed-in account"),
         (name = "recovery", description = "Trouble signing in"),
+        (name = "apps", description = "Third-party apps: registration, Connected apps, disclosure log. The OAuth 2.0 / OpenID Connect endpoints themselves are advertised at /.well-known/openid-configuration"),
     )
 )]
 pub struct ApiDoc;

@@ -93,6 +93,10 @@ impl FromRequestParts<AppState> for CurrentUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        // Apps present an OAuth access token; browsers their session cookie.
+        if let Some(token) = crate::oauth::endpoints::bearer(&parts.headers) {
+            return Ok(CurrentUser(state.steward.authenticate_bearer(token).await?));
+        }
         let token = state
             .cookies
             .session_token(&parts.headers)

@@ -1,4 +1,7 @@
-//! The OAuth 2.0 / OpenID Connect provider (issue 4, in progress). For now: the
-//! signing keys of ID tokens and access tokens, and their public JWK set.
+//! The OAuth 2.0 / OpenID Connect provider's HTTP side: the endpoints apps call
+//! and the signing keys of ID tokens. The person's pages are in `web::oauth`;
+//! the rules are in `steward_core::oauth`.
 
+pub mod endpoints;
+pub mod keyring;
 pub mod keys;

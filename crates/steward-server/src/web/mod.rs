@@ -9,6 +9,7 @@ pub mod form;
 pub mod home;
 pub mod legal;
 pub mod mailbox;
+pub mod oauth;
 pub mod recovery;
 pub mod sessions;
 pub mod signin;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .merge(recovery::router())
         .merge(account::router())
         .merge(sessions::router())
+        .merge(oauth::router())
         .merge(legal::router())
         .merge(mailbox::router())
         .merge(assets::router())

@@ -5,11 +5,13 @@
 mod accounts;
 mod activity;
 mod infra;
+mod oauth;
 mod sessions;
 
 use accounts::*;
 use activity::*;
 use infra::*;
+use oauth::*;
 use sessions::*;
 
 use std::sync::Arc;
@@ -133,6 +135,7 @@ fn session(account_id: Uuid, expires_in: Duration) -> (Session, NewSecret) {
         remember: true,
         ip: Some("203.0.113.7".into()),
         user_agent: Some("Mozilla/5.0".into()),
+        app: None,
     };
     (s, token)
 }
@@ -197,6 +200,11 @@ contract!(
     a_sign_in_stores_its_events_and_mail_with_the_session,
     activity_pages_recognises_devices_and_expires,
     ending_sessions_is_heard_by_every_listener,
+    refresh_tokens_rotate_once_and_a_replay_is_recognised,
+    codes_are_issued_from_live_requests_and_redeemed_once,
+    device_grants_are_decided_once_and_taken_once,
+    consent_is_remembered_listed_and_revoking_it_ends_the_apps_sessions,
+    signing_keys_are_kept_in_order_and_retired,
 );
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 //! [`FixedMailer`], with Argon2 and the proof of work made cheap.
 
 mod login;
+mod oauth;
 mod recovery;
 mod registration;
 mod sessions;

@@ -1,0 +1,633 @@
+//! The token side of the provider: client authentication, the token endpoint
+//! (authorization code with PKCE, refresh with rotation and reuse detection,
+//! device code), access tokens as bearer credentials, userinfo, introspection
+//! (RFC 7662), revocation (RFC 7009) and device authorization (RFC 8628).
+//!
+//! An app's sign-in is a session row: its token hash is the current access
+//! token's, so Active sessions lists it, revoking it there ends it, and the
+//! session cache and change feed serve bearer tokens exactly as they serve
+//! cookies. Refresh tokens rotate on every use; a used one presented again ends
+//! the whole sign-in (RFC 9700 §4.14.2).
+
+use serde_json::json;
+use steward_proto::oauth::{
+    DeviceAuthorizationResponse, IntrospectionResponse, TokenResponse, UserInfo,
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::account::Account;
+use crate::activity::{EventKind, SecurityEvent};
+use crate::error::{CoreError, CoreResult};
+use crate::flow::login::truncate;
+use crate::oauth::client::{Client, Scope, parse_scopes, scope_string};
+use crate::oauth::device::{
+    DEVICE_CODE_LIFETIME, DevicePolling, INTERVAL_SECS, PollAnswer, new_user_code,
+};
+use crate::oauth::pkce::{CodeChallenge, PkceError};
+use crate::ports::{DeviceGrant, Redeemed, Rotation};
+use crate::secret::{NewSecret, SecretHash, constant_time_eq, hash_secret, parse_secret};
+use crate::session::{AppSession, ClientInfo, MAX_USER_AGENT, Session, SignedIn};
+use crate::steward::Steward;
+
+/// How a client identified itself: HTTP Basic or form fields.
+#[derive(Debug, Clone, Default)]
+pub struct ClientCredentials {
+    /// `client_id`.
+    pub id: Option<String>,
+    /// `client_secret` (confidential clients).
+    pub secret: Option<String>,
+}
+
+/// The form of `POST /oauth/token`.
+#[derive(Debug, Clone, Default)]
+pub struct TokenRequest {
+    /// `authorization_code`, `refresh_token` or `urn:ietf:params:oauth:grant-type:device_code`.
+    pub grant_type: Option<String>,
+    /// Authorization code.
+    pub code: Option<String>,
+    /// Must repeat the authorization request's.
+    pub redirect_uri: Option<String>,
+    /// PKCE verifier.
+    pub code_verifier: Option<String>,
+    /// Refresh token.
+    pub refresh_token: Option<String>,
+    /// Device code.
+    pub device_code: Option<String>,
+    /// A narrower scope on refresh (ignored if equal).
+    pub scope: Option<String>,
+}
+
+/// Device-code grant type (RFC 8628 §3.4).
+pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+fn invalid_grant(why: &str) -> CoreError {
+    CoreError::oauth("invalid_grant", why)
+}
+
+impl Steward {
+    /// Authenticates the client of a token, revocation or introspection request.
+    /// Confidential apps must present their secret; public ones must not have one.
+    pub async fn authenticate_client(&self, creds: &ClientCredentials) -> CoreResult<Client> {
+        let unknown =
+            || CoreError::oauth("invalid_client", "Unknown client or wrong client secret.");
+        let id = creds
+            .id
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(unknown)?;
+        let client = self.find_client(id).await?.ok_or_else(unknown)?;
+        match (&client.secret_hash, creds.secret.as_deref()) {
+            (None, None) => Ok(client),
+            (Some(expected), Some(given))
+                if constant_time_eq(&expected.0, &hash_secret(given).0) =>
+            {
+                Ok(client)
+            }
+            _ => Err(unknown()),
+        }
+    }
+
+    /// `POST /oauth/token`.
+    pub async fn token(
+        &self,
+        creds: &ClientCredentials,
+        req: &TokenRequest,
+        from: &ClientInfo,
+    ) -> CoreResult<TokenResponse> {
+        let client = self.authenticate_client(creds).await?;
+        match req.grant_type.as_deref() {
+            Some("authorization_code") => self.exchange_code(&client, req, from).await,
+            Some("refresh_token") => self.refresh(&client, req, from).await,
+            Some(DEVICE_GRANT) => self.poll_device(&client, req, from).await,
+            Some(_) => Err(CoreError::oauth(
+                "unsupported_grant_type",
+                "grant_type must be authorization_code, refresh_token or the device code grant.",
+            )),
+            None => Err(CoreError::oauth(
+                "invalid_request",
+                "grant_type is required.",
+            )),
+        }
+    }
+
+    async fn exchange_code(
+        &self,
+        client: &Client,
+        req: &TokenRequest,
+        from: &ClientInfo,
+    ) -> CoreResult<TokenResponse> {
+        let presented = req
+            .code
+            .as_deref()
+            .ok_or_else(|| CoreError::oauth("invalid_request", "code is required."))?;
+        let verifier = req.code_verifier.as_deref().ok_or_else(|| {
+            CoreError::oauth("invalid_request", "code_verifier is required (PKCE).")
+        })?;
+        let hash = parse_secret(presented)
+            .ok_or_else(|| invalid_grant("The code is invalid or expired."))?;
+        let now = self.now();
+        let code = match self.store.redeem_code(&hash, now).await? {
+            Redeemed::Fresh(code) => code,
+            Redeemed::Replayed {
+                account_id,
+                session_id,
+            } => {
+                // RFC 6749 §4.1.2: a code used twice may have been stolen; end what it gave.
+                if let Some(id) = session_id {
+                    let event =
+                        SecurityEvent::new(account_id, EventKind::AppTokenReused, from, now)
+                            .detail(client.name.clone());
+                    self.store.end_session(account_id, id, Some(&event)).await?;
+                    self.account_changed(account_id);
+                }
+                tracing::warn!(client = %client.id, "authorization code replayed");
+                return Err(invalid_grant("The code was already used."));
+            }
+            Redeemed::Unknown => return Err(invalid_grant("The code is invalid or expired.")),
+        };
+        if code.client_id != client.id {
+            return Err(invalid_grant("The code was issued to another client."));
+        }
+        if req.redirect_uri.as_deref() != Some(code.redirect_uri.as_str()) {
+            return Err(invalid_grant(
+                "redirect_uri must be the one of the authorization request.",
+            ));
+        }
+        let challenge = CodeChallenge::parse(Some(&code.challenge), Some("S256"))
+            .map_err(|e| CoreError::Internal(format!("stored challenge: {e:?}")))?;
+        challenge.verify(verifier).map_err(|e| match e {
+            PkceError::MalformedVerifier => CoreError::oauth(
+                "invalid_request",
+                "code_verifier must be 43-128 characters of [A-Za-z0-9-._~].",
+            ),
+            _ => invalid_grant("code_verifier does not match the code_challenge."),
+        })?;
+        let account = self
+            .store
+            .account_by_id(code.account_id)
+            .await?
+            .ok_or_else(|| invalid_grant("The account no longer exists."))?;
+        let scopes = parse_scopes(&code.scope.split(' ').collect::<Vec<_>>());
+        let grant = Grant {
+            client,
+            account: &account,
+            scopes: &scopes,
+            nonce: code.nonce.as_deref(),
+            auth_time: code.auth_time,
+        };
+        self.issue_tokens(&grant, Some(&hash), from).await
+    }
+
+    async fn refresh(
+        &self,
+        client: &Client,
+        req: &TokenRequest,
+        from: &ClientInfo,
+    ) -> CoreResult<TokenResponse> {
+        let presented = req
+            .refresh_token
+            .as_deref()
+            .ok_or_else(|| CoreError::oauth("invalid_request", "refresh_token is required."))?;
+        let bad = || invalid_grant("The refresh token is invalid, expired or revoked.");
+        let old = parse_secret(presented).ok_or_else(bad)?;
+        let now = self.now();
+        let (session, account, used) = self
+            .store
+            .refresh_token_session(&old, now)
+            .await?
+            .ok_or_else(bad)?;
+        let Some(app) = session.app.clone() else {
+            return Err(bad());
+        };
+        if app.client_id != client.id {
+            return Err(invalid_grant(
+                "The refresh token was issued to another client.",
+            ));
+        }
+        let granted = parse_scopes(&app.scope.split(' ').collect::<Vec<_>>());
+        if let Some(asked) = req.scope.as_deref() {
+            let words: Vec<&str> = asked.split_ascii_whitespace().collect();
+            if parse_scopes(&words).len() != words.len()
+                || !parse_scopes(&words).iter().all(|s| granted.contains(s))
+            {
+                return Err(CoreError::oauth(
+                    "invalid_scope",
+                    "A refresh cannot add scopes to what was granted.",
+                ));
+            }
+        }
+        if used {
+            self.end_reused(&session, &app, from, now).await?;
+            return Err(invalid_grant(
+                "The refresh token was already used; this sign-in has been ended. Sign in again.",
+            ));
+        }
+        let access = NewSecret::generate();
+        let refresh = NewSecret::generate();
+        let rotation = Rotation {
+            refresh: refresh.hash.clone(),
+            access: access.hash.clone(),
+            access_expires_at: now + self.cfg.oauth_access_ttl,
+            expires_at: now + self.cfg.oauth_refresh_ttl,
+            at: now,
+        };
+        if !self
+            .store
+            .rotate_refresh_token(&old, session.id, &rotation)
+            .await?
+        {
+            // Another request used it between our read and write: a concurrent replay.
+            self.end_reused(&session, &app, from, now).await?;
+            return Err(invalid_grant(
+                "The refresh token was already used; this sign-in has been ended. Sign in again.",
+            ));
+        }
+        // The previous access token stops working at once, on every node.
+        self.account_changed(account.id);
+        let id_token = granted
+            .contains(&Scope::OpenId)
+            .then(|| {
+                self.id_token(
+                    &Grant {
+                        client,
+                        account: &account,
+                        scopes: &granted,
+                        nonce: None,
+                        auth_time: app.auth_time,
+                    },
+                    session.id,
+                    now,
+                )
+            })
+            .transpose()?;
+        Ok(TokenResponse {
+            access_token: access.plain,
+            token_type: "Bearer".into(),
+            expires_in: self.cfg.oauth_access_ttl.whole_seconds(),
+            refresh_token: Some(refresh.plain),
+            id_token,
+            scope: app.scope,
+        })
+    }
+
+    /// A used refresh token came back: the chain may be stolen, so the sign-in ends.
+    async fn end_reused(
+        &self,
+        session: &Session,
+        app: &AppSession,
+        from: &ClientInfo,
+        now: OffsetDateTime,
+    ) -> CoreResult<()> {
+        let event = SecurityEvent::new(session.account_id, EventKind::AppTokenReused, from, now)
+            .about(session)
+            .detail(app.client_name.clone());
+        self.store
+            .end_session(session.account_id, session.id, Some(&event))
+            .await?;
+        self.account_changed(session.account_id);
+        tracing::warn!(account = %session.account_id, client = %app.client_id, "refresh token reused; sign-in ended");
+        Ok(())
+    }
+
+    async fn issue_tokens(
+        &self,
+        grant: &Grant<'_>,
+        code: Option<&SecretHash>,
+        from: &ClientInfo,
+    ) -> CoreResult<TokenResponse> {
+        let now = self.now();
+        let access = NewSecret::generate();
+        let access_expires_at = now + self.cfg.oauth_access_ttl;
+        let refresh = (grant.client.first_party || grant.scopes.contains(&Scope::OfflineAccess))
+            .then(NewSecret::generate);
+        let session = Session {
+            id: Uuid::now_v7(),
+            account_id: grant.account.id,
+            token_hash: access.hash.clone(),
+            created_at: now,
+            last_seen_at: now,
+            expires_at: if refresh.is_some() {
+                now + self.cfg.oauth_refresh_ttl
+            } else {
+                access_expires_at
+            },
+            remember: refresh.is_some(),
+            ip: from.ip.map(|ip| ip.to_string()),
+            user_agent: from
+                .user_agent
+                .as_deref()
+                .map(|ua| truncate(ua, MAX_USER_AGENT)),
+            app: Some(AppSession {
+                client_id: grant.client.id.clone(),
+                client_name: grant.client.name.clone(),
+                scope: scope_string(grant.scopes),
+                access_expires_at,
+                auth_time: grant.auth_time,
+            }),
+        };
+        self.store
+            .create_app_session(&session, refresh.as_ref().map(|r| &r.hash), code, now)
+            .await?;
+        let id_token = grant
+            .scopes
+            .contains(&Scope::OpenId)
+            .then(|| self.id_token(grant, session.id, now))
+            .transpose()?;
+        tracing::info!(account = %grant.account.id, client = %grant.client.id, session = %session.id, "tokens issued");
+        Ok(TokenResponse {
+            access_token: access.plain,
+            token_type: "Bearer".into(),
+            expires_in: self.cfg.oauth_access_ttl.whole_seconds(),
+            refresh_token: refresh.map(|r| r.plain),
+            id_token,
+            scope: scope_string(grant.scopes),
+        })
+    }
+
+    /// A signed ID token (OpenID Connect Core §2).
+    fn id_token(
+        &self,
+        grant: &Grant<'_>,
+        session_id: Uuid,
+        now: OffsetDateTime,
+    ) -> CoreResult<String> {
+        let mut claims = json!({
+            "iss": self.issuer(),
+            "sub": grant.account.id.to_string(),
+            "aud": grant.client.id,
+            "azp": grant.client.id,
+            "iat": now.unix_timestamp(),
+            "exp": (now + self.cfg.oauth_access_ttl).unix_timestamp(),
+            "auth_time": grant.auth_time.unix_timestamp(),
+            "sid": session_id.to_string(),
+            // One factor (a password): ISO/IEC 29115 level 1.
+            "acr": "1",
+            "amr": ["pwd"],
+        });
+        if let Some(map) = claims.as_object_mut() {
+            if let Some(nonce) = grant.nonce {
+                map.insert("nonce".into(), json!(nonce));
+            }
+            let info = userinfo_of(grant.account, grant.scopes);
+            for (k, v) in [
+                (
+                    "preferred_username",
+                    info.preferred_username.map(|v| json!(v)),
+                ),
+                ("email", info.email.map(|v| json!(v))),
+                ("email_verified", info.email_verified.map(|v| json!(v))),
+            ] {
+                if let Some(v) = v {
+                    map.insert(k.into(), v);
+                }
+            }
+        }
+        self.signer
+            .sign(&claims)
+            .map_err(|e| CoreError::Internal(format!("signing an ID token: {e}")))
+    }
+
+    /// The app session an access token opens, for API calls and `userinfo`.
+    pub async fn authenticate_bearer(&self, token: &str) -> CoreResult<SignedIn> {
+        self.authenticate_as(token, true).await
+    }
+
+    /// `GET /oauth/userinfo`: what the token's scopes allow; needs `openid`.
+    pub fn userinfo(&self, who: &SignedIn) -> CoreResult<UserInfo> {
+        let scopes = who
+            .session()
+            .app
+            .as_ref()
+            .map(|a| parse_scopes(&a.scope.split(' ').collect::<Vec<_>>()))
+            .unwrap_or_default();
+        if !scopes.contains(&Scope::OpenId) {
+            return Err(CoreError::oauth(
+                "insufficient_scope",
+                "userinfo needs the openid scope.",
+            ));
+        }
+        Ok(userinfo_of(who.account(), &scopes))
+    }
+
+    /// `POST /oauth/introspect`: whether a token of this client is live, and what it is.
+    /// Tokens of other clients are reported inactive.
+    pub async fn introspect(
+        &self,
+        creds: &ClientCredentials,
+        token: &str,
+    ) -> CoreResult<IntrospectionResponse> {
+        let client = self.authenticate_client(creds).await?;
+        let Some(hash) = parse_secret(token) else {
+            return Ok(IntrospectionResponse::default());
+        };
+        let now = self.now();
+        let found = match self.store.session_by_token(&hash, now).await? {
+            Some((s, a))
+                if s.app
+                    .as_ref()
+                    .is_some_and(|app| app.access_expires_at > now) =>
+            {
+                let exp = s.app.as_ref().map(|app| app.access_expires_at);
+                Some((s, a, "access_token", exp))
+            }
+            _ => match self.store.refresh_token_session(&hash, now).await? {
+                Some((s, a, false)) => {
+                    let exp = Some(s.expires_at);
+                    Some((s, a, "refresh_token", exp))
+                }
+                _ => None,
+            },
+        };
+        let Some((session, account, kind, exp)) = found else {
+            return Ok(IntrospectionResponse::default());
+        };
+        let Some(app) = session.app.filter(|a| a.client_id == client.id) else {
+            return Ok(IntrospectionResponse::default());
+        };
+        Ok(IntrospectionResponse {
+            active: true,
+            scope: Some(app.scope),
+            client_id: Some(app.client_id),
+            username: Some(account.username),
+            token_type: Some(kind.into()),
+            exp: exp.map(|t| t.unix_timestamp()),
+            iat: Some(session.last_seen_at.unix_timestamp()),
+            sub: Some(account.id.to_string()),
+            iss: Some(self.issuer().to_owned()),
+        })
+    }
+
+    /// `POST /oauth/revoke` (RFC 7009): a refresh token ends its whole sign-in; an
+    /// access token stops working (its refresh token still can get a new one).
+    /// Unknown tokens and other clients' tokens are ignored, as the RFC asks.
+    pub async fn revoke_token(
+        &self,
+        creds: &ClientCredentials,
+        token: &str,
+        from: &ClientInfo,
+    ) -> CoreResult<()> {
+        let client = self.authenticate_client(creds).await?;
+        let Some(hash) = parse_secret(token) else {
+            return Ok(());
+        };
+        let now = self.now();
+        if let Some((session, _, _)) = self.store.refresh_token_session(&hash, now).await? {
+            if session
+                .app
+                .as_ref()
+                .is_some_and(|a| a.client_id == client.id)
+            {
+                let event = SecurityEvent::new(session.account_id, EventKind::SignedOut, from, now)
+                    .about(&session)
+                    .detail(client.name.clone());
+                self.store
+                    .end_session(session.account_id, session.id, Some(&event))
+                    .await?;
+                self.account_changed(session.account_id);
+            }
+            return Ok(());
+        }
+        if let Some((session, _)) = self.store.session_by_token(&hash, now).await?
+            && session
+                .app
+                .as_ref()
+                .is_some_and(|a| a.client_id == client.id)
+        {
+            self.store.expire_access_token(&hash, now).await?;
+            self.account_changed(session.account_id);
+        }
+        Ok(())
+    }
+
+    /// `POST /oauth/device_authorization`: a device code and the user code to type.
+    pub async fn start_device(
+        &self,
+        creds: &ClientCredentials,
+        scope: Option<&str>,
+    ) -> CoreResult<DeviceAuthorizationResponse> {
+        let client = self.authenticate_client(creds).await?;
+        let words: Vec<&str> = scope.unwrap_or_default().split_ascii_whitespace().collect();
+        let scopes = parse_scopes(&words);
+        if scopes.is_empty()
+            || words
+                .iter()
+                .any(|w| Scope::parse(w).is_none_or(|s| !client.scopes.contains(&s)))
+        {
+            return Err(CoreError::oauth(
+                "invalid_scope",
+                "Ask for scopes the client may have, such as openid.",
+            ));
+        }
+        let now = self.now();
+        let device = NewSecret::generate();
+        let grant = DeviceGrant {
+            device_hash: device.hash.clone(),
+            user_code: new_user_code(),
+            client_id: client.id.clone(),
+            scope: scope_string(&scopes),
+            created_at: now,
+            expires_at: now + DEVICE_CODE_LIFETIME,
+            interval_secs: INTERVAL_SECS,
+            last_poll_at: None,
+            decision: None,
+        };
+        self.store.create_device_grant(&grant).await?;
+        let verification_uri = self.link("/device");
+        Ok(DeviceAuthorizationResponse {
+            device_code: device.plain,
+            verification_uri_complete: format!("{verification_uri}?user_code={}", grant.user_code),
+            user_code: grant.user_code,
+            verification_uri,
+            expires_in: DEVICE_CODE_LIFETIME.whole_seconds(),
+            interval: INTERVAL_SECS,
+        })
+    }
+
+    async fn poll_device(
+        &self,
+        client: &Client,
+        req: &TokenRequest,
+        from: &ClientInfo,
+    ) -> CoreResult<TokenResponse> {
+        let presented = req
+            .device_code
+            .as_deref()
+            .ok_or_else(|| CoreError::oauth("invalid_request", "device_code is required."))?;
+        let bad = || invalid_grant("The device code is invalid.");
+        let hash = parse_secret(presented).ok_or_else(bad)?;
+        let grant = self.store.device_grant(&hash).await?.ok_or_else(bad)?;
+        if grant.client_id != client.id {
+            return Err(invalid_grant(
+                "The device code was issued to another client.",
+            ));
+        }
+        let now = self.now();
+        let mut polling = DevicePolling {
+            created_at: grant.created_at,
+            interval_secs: grant.interval_secs,
+            last_poll: grant.last_poll_at,
+            decision: grant.decision.as_ref().map(|d| d.approved),
+        };
+        let answer = polling.poll(now);
+        self.store
+            .record_device_poll(&hash, now, polling.interval_secs)
+            .await?;
+        match answer {
+            PollAnswer::Pending => Err(CoreError::oauth(
+                "authorization_pending",
+                "The person has not finished yet.",
+            )),
+            PollAnswer::SlowDown => Err(CoreError::oauth(
+                "slow_down",
+                format!("Poll at most every {} seconds.", polling.interval_secs),
+            )),
+            PollAnswer::Expired => Err(CoreError::oauth(
+                "expired_token",
+                "The device code expired; start again.",
+            )),
+            PollAnswer::Denied => Err(CoreError::oauth("access_denied", "The person refused.")),
+            PollAnswer::Approved => {
+                let decision = grant.decision.clone().ok_or_else(bad)?;
+                if !self.store.take_device_grant(&hash).await? {
+                    return Err(invalid_grant("The device code was already used."));
+                }
+                let account = self
+                    .store
+                    .account_by_id(decision.account_id)
+                    .await?
+                    .ok_or_else(|| invalid_grant("The account no longer exists."))?;
+                let scopes = Self::grant_scopes(&grant);
+                let g = Grant {
+                    client,
+                    account: &account,
+                    scopes: &scopes,
+                    nonce: None,
+                    auth_time: decision.auth_time,
+                };
+                self.issue_tokens(&g, None, from).await
+            }
+        }
+    }
+}
+
+/// What a grant gives tokens for.
+struct Grant<'a> {
+    client: &'a Client,
+    account: &'a Account,
+    scopes: &'a [Scope],
+    nonce: Option<&'a str>,
+    auth_time: OffsetDateTime,
+}
+
+fn userinfo_of(account: &Account, scopes: &[Scope]) -> UserInfo {
+    let email = scopes.contains(&Scope::Email);
+    UserInfo {
+        sub: account.id.to_string(),
+        preferred_username: scopes
+            .contains(&Scope::Profile)
+            .then(|| account.username.clone()),
+        email: email.then(|| account.email.clone()),
+        email_verified: email.then(|| account.email_verified_at.is_some()),
+    }
+}

@@ -1,0 +1,615 @@
+//! The person's side of OAuth: the authorization request an app opens in the
+//! browser (sign in, consent for third-party apps, "you are signed in — return
+//! to the app"), the device-code page, RP-initiated sign-out, and Connected apps.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use steward_core::oauth::authorize::{AuthorizeError, AuthorizeParams};
+use steward_core::oauth::grant::{Granted, RequestState};
+use steward_core::oauth::redirect::check_redirect;
+
+use crate::api::session::end_sessions;
+use crate::error::ApiError;
+use crate::http::browser::Browser;
+use crate::http::client::{Client, MaybeUser};
+use crate::state::AppState;
+use crate::web::form::FormBody;
+use crate::web::signup::Notice;
+use crate::web::view::{FormErrors, Nav, page, same_account, see_other};
+
+/// Routes of this feature.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/oauth/authorize", get(authorize))
+        .route("/oauth/authorize/{handle}", get(show).post(decide))
+        .route("/device", get(device_form).post(device_lookup))
+        .route("/device/decide", post(device_decide))
+        .route("/oauth/logout", get(logout_form).post(logout))
+        .route("/account/apps", get(connected))
+        .route("/account/apps/{client_id}/revoke", post(revoke_app))
+}
+
+#[derive(Template)]
+#[template(path = "oauth/approve.html")]
+struct ApprovePage {
+    nav: Nav,
+    app: String,
+    logo: String,
+    consent: bool,
+    access: Vec<String>,
+    username: String,
+    this_path: String,
+}
+
+#[derive(Template)]
+#[template(path = "oauth/done.html")]
+struct DonePage {
+    nav: Nav,
+    heading: String,
+    message: String,
+    app: String,
+    redirect: String,
+}
+
+struct DeviceView {
+    app: String,
+    user_code: String,
+    access: Vec<String>,
+    username: String,
+}
+
+#[derive(Template)]
+#[template(path = "oauth/device.html")]
+struct DevicePage {
+    nav: Nav,
+    errors: FormErrors,
+    typed: String,
+    request: Option<DeviceView>,
+}
+
+struct AppRow {
+    client_id: String,
+    name: String,
+    granted: String,
+    access: Vec<String>,
+}
+
+struct DisclosureRow {
+    at: String,
+    recipient: String,
+    categories: String,
+}
+
+#[derive(Template)]
+#[template(path = "oauth/apps.html")]
+struct AppsPage {
+    nav: Nav,
+    flash: Option<String>,
+    apps: Vec<AppRow>,
+    disclosures: Vec<DisclosureRow>,
+}
+
+#[derive(Template)]
+#[template(path = "oauth/logout.html")]
+struct LogoutPage {
+    nav: Nav,
+    app: String,
+    client_id: String,
+    redirect: String,
+    state: String,
+}
+
+fn notice(nav: Nav, status: StatusCode, heading: &str, message: String) -> Response {
+    page(
+        status,
+        &Notice {
+            nav,
+            heading: heading.into(),
+            message,
+            link_href: "/".into(),
+            link_text: "Go to Steward".into(),
+        },
+    )
+}
+
+fn when(t: time::OffsetDateTime) -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    t.format(&f).unwrap_or_default()
+}
+
+/// `GET /oauth/authorize`: checks the request, keeps it five minutes and moves the
+/// browser to the page that finishes it (so a reload never starts it again).
+async fn authorize(
+    State(st): State<AppState>,
+    nav: Nav,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let mut seen = std::collections::HashSet::new();
+    if pairs.iter().any(|(k, _)| !seen.insert(k.as_str())) {
+        return Ok(notice(
+            nav,
+            StatusCode::BAD_REQUEST,
+            "This sign-in link is not valid",
+            "A parameter appears twice in the request the app sent. Start again from the app."
+                .into(),
+        ));
+    }
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    let params = AuthorizeParams {
+        response_type: get("response_type"),
+        client_id: get("client_id"),
+        redirect_uri: get("redirect_uri"),
+        scope: get("scope"),
+        state: get("state"),
+        nonce: get("nonce"),
+        code_challenge: get("code_challenge"),
+        code_challenge_method: get("code_challenge_method"),
+    };
+    Ok(match st.steward.start_authorization(&params).await? {
+        Ok(handle) => see_other(&format!("/oauth/authorize/{handle}")),
+        Err(AuthorizeError::UnknownClient) => notice(
+            nav,
+            StatusCode::BAD_REQUEST,
+            "Unknown app",
+            "The app that sent you here is not registered with this Steward server.".into(),
+        ),
+        Err(AuthorizeError::BadRedirect(_)) => notice(
+            nav,
+            StatusCode::BAD_REQUEST,
+            "This sign-in link is not valid",
+            "The app asked to send you back to an address it has not registered, so Steward will not send you there.".into(),
+        ),
+        Err(AuthorizeError::Redirect {
+            mut redirect_uri,
+            error,
+            description,
+            state,
+        }) => {
+            {
+                let mut q = redirect_uri.query_pairs_mut();
+                q.append_pair("error", error);
+                q.append_pair("error_description", &description);
+                if let Some(s) = &state {
+                    q.append_pair("state", s);
+                }
+                q.append_pair("iss", st.steward.issuer());
+            }
+            see_other(redirect_uri.as_str())
+        }
+    })
+}
+
+/// What to show for a request that cannot be finished.
+fn closed(nav: Nav, state: RequestState) -> Response {
+    match state {
+        RequestState::Expired { client_name } => notice(
+            nav,
+            StatusCode::GONE,
+            "This sign-in request expired",
+            format!("Sign-in requests last five minutes. Start again from {client_name}."),
+        ),
+        RequestState::Used => notice(
+            nav,
+            StatusCode::GONE,
+            "This sign-in request was already completed",
+            "Return to the app. To sign in again, start again from the app.".into(),
+        ),
+        _ => notice(
+            nav,
+            StatusCode::NOT_FOUND,
+            "Unknown sign-in request",
+            "Start again from the app.".into(),
+        ),
+    }
+}
+
+fn done(nav: Nav, granted: &Granted) -> Response {
+    let message = if granted.native {
+        format!("You can return to {} now.", granted.client_name)
+    } else {
+        format!("Taking you back to {}…", granted.client_name)
+    };
+    page(
+        StatusCode::OK,
+        &DonePage {
+            nav,
+            heading: "You are signed in".into(),
+            message,
+            app: granted.client_name.clone(),
+            redirect: granted.redirect.to_string(),
+        },
+    )
+}
+
+/// `GET /oauth/authorize/{handle}`: sign in if needed, then consent or confirm.
+async fn show(
+    State(st): State<AppState>,
+    client: Client,
+    MaybeUser(who): MaybeUser,
+    nav: Nav,
+    Path(handle): Path<String>,
+) -> Result<Response, ApiError> {
+    let state = st.steward.authorization_request(&handle).await?;
+    let RequestState::Live(live) = state else {
+        return Ok(closed(nav, state));
+    };
+    let this_path = format!("/oauth/authorize/{handle}");
+    let Some(who) = who else {
+        return Ok(see_other(&format!("/signin?next={this_path}")));
+    };
+    let consent = st.steward.consent_of(&who, &live.client.id).await?;
+    let needs_consent = live.needs_consent(consent.as_ref());
+    // A first-party app whose person just signed in for it needs no second click.
+    if !needs_consent
+        && live.client.first_party
+        && who.session().created_at >= live.request.created_at
+    {
+        return Ok(
+            match st
+                .steward
+                .approve_authorization(&who, &handle, &client.0)
+                .await?
+            {
+                Some(granted) => done(nav, &granted),
+                None => closed(nav, RequestState::Used),
+            },
+        );
+    }
+    Ok(page(
+        StatusCode::OK,
+        &ApprovePage {
+            app: live.client.name.clone(),
+            logo: live.client.logo_url.clone().unwrap_or_default(),
+            consent: needs_consent,
+            access: live
+                .request
+                .scopes
+                .iter()
+                .map(|s| s.describe().to_owned())
+                .collect(),
+            username: who.account().username.clone(),
+            this_path,
+            nav,
+        },
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct DecisionForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    as_account: String,
+    #[serde(default)]
+    user_code: String,
+}
+
+/// `POST /oauth/authorize/{handle}`: Allow / Continue, or Deny / Cancel.
+async fn decide(
+    State(st): State<AppState>,
+    client: Client,
+    MaybeUser(who): MaybeUser,
+    nav: Nav,
+    Path(handle): Path<String>,
+    FormBody(f): FormBody<DecisionForm>,
+) -> Result<Response, ApiError> {
+    let Some(who) = who else {
+        return Ok(see_other(&format!(
+            "/signin?next=/oauth/authorize/{handle}"
+        )));
+    };
+    same_account(&who, &f.as_account)?;
+    if f.decision == "allow" {
+        return Ok(
+            match st
+                .steward
+                .approve_authorization(&who, &handle, &client.0)
+                .await?
+            {
+                Some(granted) => done(nav, &granted),
+                None => closed(nav, st.steward.authorization_request(&handle).await?),
+            },
+        );
+    }
+    let state = st.steward.authorization_request(&handle).await?;
+    let name = match &state {
+        RequestState::Live(l) => l.client.name.clone(),
+        _ => return Ok(closed(nav, state)),
+    };
+    match st.steward.deny_authorization(&handle).await? {
+        Some(url) => Ok(page(
+            StatusCode::OK,
+            &DonePage {
+                nav,
+                heading: "Sign-in cancelled".into(),
+                message: format!("{name} was not signed in. Taking you back…"),
+                app: name,
+                redirect: url.to_string(),
+            },
+        )),
+        None => Ok(closed(nav, RequestState::Used)),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct DeviceQuery {
+    user_code: Option<String>,
+}
+
+/// `GET /device`: the form to type the code shown on the device.
+async fn device_form(nav: Nav, Query(q): Query<DeviceQuery>) -> Response {
+    page(
+        StatusCode::OK,
+        &DevicePage {
+            nav,
+            errors: FormErrors::none(),
+            typed: q.user_code.unwrap_or_default().chars().take(32).collect(),
+            request: None,
+        },
+    )
+}
+
+/// `POST /device`: finds the request for the typed code and asks to confirm it.
+async fn device_lookup(
+    State(st): State<AppState>,
+    client: Client,
+    MaybeUser(who): MaybeUser,
+    nav: Nav,
+    FormBody(f): FormBody<DecisionForm>,
+) -> Result<Response, ApiError> {
+    // Typing codes is guessing codes: limited like sign-in.
+    st.limits.credential_ip(client.ip())?;
+    let typed: String = f.user_code.chars().take(32).collect();
+    let Some(who) = who else {
+        let next = format!(
+            "/device?user_code={}",
+            url::form_urlencoded::byte_serialize(typed.as_bytes()).collect::<String>()
+        );
+        return Ok(see_other(&format!(
+            "/signin?next={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        )));
+    };
+    let Some(request) = st.steward.device_request(&typed).await? else {
+        let mut errors = FormErrors::none();
+        errors.fields.insert(
+            "user_code".into(),
+            "This code is not valid or has expired. Check the code on your device.".into(),
+        );
+        return Ok(page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &DevicePage {
+                nav,
+                errors,
+                typed,
+                request: None,
+            },
+        ));
+    };
+    Ok(page(
+        StatusCode::OK,
+        &DevicePage {
+            nav,
+            errors: FormErrors::none(),
+            typed: String::new(),
+            request: Some(DeviceView {
+                app: request.client.name,
+                user_code: request.user_code,
+                access: request
+                    .scopes
+                    .iter()
+                    .map(|s| s.describe().to_owned())
+                    .collect(),
+                username: who.account().username.clone(),
+            }),
+        },
+    ))
+}
+
+/// `POST /device/decide`: Allow or Deny the device.
+async fn device_decide(
+    State(st): State<AppState>,
+    client: Client,
+    MaybeUser(who): MaybeUser,
+    nav: Nav,
+    FormBody(f): FormBody<DecisionForm>,
+) -> Result<Response, ApiError> {
+    let Some(who) = who else {
+        return Ok(see_other("/device"));
+    };
+    same_account(&who, &f.as_account)?;
+    let approve = f.decision == "allow";
+    let decided = st
+        .steward
+        .decide_device(&who, &f.user_code, approve, &client.0)
+        .await?;
+    Ok(match (decided, approve) {
+        (true, true) => notice(
+            nav,
+            StatusCode::OK,
+            "Device connected",
+            "You can return to your device; it is signing in now.".into(),
+        ),
+        (true, false) => notice(
+            nav,
+            StatusCode::OK,
+            "Device not connected",
+            "The device was refused and will not be signed in.".into(),
+        ),
+        (false, _) => notice(
+            nav,
+            StatusCode::GONE,
+            "This code is no longer valid",
+            "It expired or was already used. Start again on your device.".into(),
+        ),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct LogoutParams {
+    client_id: Option<String>,
+    post_logout_redirect_uri: Option<String>,
+    state: Option<String>,
+    #[serde(default)]
+    as_account: String,
+}
+
+/// The registered address to return to after sign-out, if the app named one.
+async fn logout_target(
+    st: &AppState,
+    p: &LogoutParams,
+) -> Result<(String, Option<String>), ApiError> {
+    let Some(id) = p.client_id.as_deref() else {
+        return Ok((String::new(), None));
+    };
+    let Some(client) = st.steward.find_client(id).await? else {
+        return Ok((String::new(), None));
+    };
+    let target = p
+        .post_logout_redirect_uri
+        .as_deref()
+        .and_then(|u| check_redirect(&client.redirect_uris, u).ok())
+        .map(|mut u| {
+            if let Some(s) = p.state.as_deref().filter(|s| s.len() <= 512) {
+                u.query_pairs_mut().append_pair("state", s);
+            }
+            u.to_string()
+        });
+    Ok((client.name, target))
+}
+
+/// `GET /oauth/logout` (OpenID Connect RP-Initiated Logout): asks before signing out.
+async fn logout_form(
+    State(st): State<AppState>,
+    nav: Nav,
+    Query(p): Query<LogoutParams>,
+) -> Result<Response, ApiError> {
+    let (app, _) = logout_target(&st, &p).await?;
+    Ok(page(
+        StatusCode::OK,
+        &LogoutPage {
+            nav,
+            app,
+            client_id: p.client_id.clone().unwrap_or_default(),
+            redirect: p.post_logout_redirect_uri.clone().unwrap_or_default(),
+            state: p.state.clone().unwrap_or_default(),
+        },
+    ))
+}
+
+/// `POST /oauth/logout`: signs this browser's account out and returns to the app
+/// when it named a registered address.
+async fn logout(
+    State(st): State<AppState>,
+    client: Client,
+    mut browser: Browser,
+    nav: Nav,
+    FormBody(p): FormBody<LogoutParams>,
+) -> Result<Response, ApiError> {
+    if let Some(active) = &browser.active {
+        same_account(&active.who, &p.as_account)?;
+    }
+    end_sessions(&st, &mut browser, false, &client.0).await?;
+    let (app, target) = logout_target(&st, &p).await?;
+    let mut res = match target {
+        Some(url) => page(
+            StatusCode::OK,
+            &DonePage {
+                nav: Nav::of(None),
+                heading: "You are signed out".into(),
+                message: format!("Taking you back to {app}…"),
+                app,
+                redirect: url,
+            },
+        ),
+        None => {
+            drop(nav);
+            see_other("/")
+        }
+    };
+    browser.write(&st, st.steward.now(), res.headers_mut());
+    Ok(res)
+}
+
+#[derive(Debug, Deserialize)]
+struct FlashQuery {
+    removed: Option<String>,
+}
+
+/// `GET /account/apps`: Connected apps and what was shared with them.
+async fn connected(
+    State(st): State<AppState>,
+    MaybeUser(who): MaybeUser,
+    nav: Nav,
+    Query(q): Query<FlashQuery>,
+) -> Result<Response, ApiError> {
+    let Some(who) = who else {
+        return Ok(see_other("/signin?next=/account/apps"));
+    };
+    let apps = st.steward.connected_apps(&who).await?;
+    let disclosures = st.steward.disclosures(&who).await?;
+    Ok(page(
+        StatusCode::OK,
+        &AppsPage {
+            nav,
+            flash: q.removed.map(|n| {
+                format!(
+                    "{} can no longer access your account.",
+                    n.chars().take(60).collect::<String>()
+                )
+            }),
+            apps: apps
+                .into_iter()
+                .map(|a| AppRow {
+                    client_id: a.client_id,
+                    name: a.name,
+                    granted: when(a.granted_at),
+                    access: a.access,
+                })
+                .collect(),
+            disclosures: disclosures
+                .into_iter()
+                .take(50)
+                .map(|d| DisclosureRow {
+                    at: when(d.at),
+                    recipient: d.recipient,
+                    categories: d.categories.join(", "),
+                })
+                .collect(),
+        },
+    ))
+}
+
+/// `POST /account/apps/{client_id}/revoke`.
+async fn revoke_app(
+    State(st): State<AppState>,
+    client: Client,
+    MaybeUser(who): MaybeUser,
+    Path(client_id): Path<String>,
+    FormBody(f): FormBody<DecisionForm>,
+) -> Result<Response, ApiError> {
+    let Some(who) = who else {
+        return Ok(see_other("/signin?next=/account/apps"));
+    };
+    same_account(&who, &f.as_account)?;
+    let name = st
+        .steward
+        .find_client(&client_id)
+        .await?
+        .map_or_else(|| client_id.clone(), |c| c.name);
+    st.steward.revoke_app(&who, &client_id, &client.0).await?;
+    Ok(see_other(&format!(
+        "/account/apps?removed={}",
+        url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>()
+    )))
+}
