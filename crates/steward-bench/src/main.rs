@@ -26,7 +26,7 @@ struct Args {
     /// Seconds each measurement runs.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
-    /// Only these benchmarks (signin, me, start). Default: all.
+    /// Only these benchmarks (signin, me, token, start). Default: all.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -50,12 +50,13 @@ async fn main() -> anyhow::Result<()> {
             "sqlite"
         }
     );
-    if want("signin") || want("me") {
+    if want("signin") || want("me") || want("token") {
         let mut builder = TestServer::builder().config(|c| {
             // Benchmarks may raise limits through ordinary configuration.
             c.limits.credential_per_ip_per_minute = 10_000_000;
             c.limits.emails_per_address_per_hour = 10_000_000;
             c.log.filter = "warn".into();
+            c.oauth.access_token_minutes = 60;
         });
         if let Some(pg) = &args.pg {
             builder = builder.postgres_server(pg.clone());
@@ -66,6 +67,9 @@ async fn main() -> anyhow::Result<()> {
         }
         if want("me") {
             me(&server, secs).await?;
+        }
+        if want("token") {
+            token(&server, secs).await?;
         }
         server.stop().await;
     }
@@ -214,10 +218,10 @@ async fn me(server: &TestServer, secs: Duration) -> anyhow::Result<()> {
     let round = secs / ROUNDS;
     let (mut base, mut me) = ((Vec::new(), 0f64), (Vec::new(), 0f64));
     for _ in 0..ROUNDS {
-        let (lat, t) = load(&server.base, "/healthz", &cookie, round).await?;
+        let (lat, t) = load(&server.base, "/healthz", ("cookie", &cookie), round).await?;
         base.0.extend(lat);
         base.1 += t;
-        let (lat, t) = load(&server.base, "/api/v1/me", &cookie, round).await?;
+        let (lat, t) = load(&server.base, "/api/v1/me", ("cookie", &cookie), round).await?;
         me.0.extend(lat);
         me.1 += t;
     }
@@ -231,6 +235,92 @@ async fn me(server: &TestServer, secs: Duration) -> anyhow::Result<()> {
         base_rate,
     );
     line("me", "p99_ms", p99, "trivial_handler_p99_ms", base_p99);
+    Ok(())
+}
+
+/// An access token of the CLI for a fresh account, through the device grant (the
+/// person's approval given with a browser session over HTTP).
+async fn access_token(server: &TestServer) -> anyhow::Result<String> {
+    account(server, 2000).await?;
+    let c = server.client()?;
+    let r = c
+        .post(
+            "/api/v1/session",
+            json!({"identifier": "bench2000", "password": PASSWORD, "remember": true}),
+        )
+        .await?;
+    anyhow::ensure!(r.status == 200, "sign-in failed: {}", r.text);
+    let account_id = r.json["account"]["id"]
+        .as_str()
+        .context("account id")?
+        .to_owned();
+    let grant = c
+        .post_form(
+            "/oauth/device_authorization",
+            &[
+                ("client_id", "steward-cli"),
+                ("scope", "openid profile email offline_access"),
+            ],
+        )
+        .await?;
+    let user_code = grant.json["user_code"].as_str().context("user code")?;
+    let device_code = grant.json["device_code"].as_str().context("device code")?;
+    let r = c
+        .post_form(
+            "/device/decide",
+            &[
+                ("user_code", user_code),
+                ("decision", "allow"),
+                ("as_account", &account_id),
+            ],
+        )
+        .await?;
+    anyhow::ensure!(r.status == 200, "approval failed: {}", r.text);
+    let t = c
+        .post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+                ("device_code", device_code),
+                ("client_id", "steward-cli"),
+            ],
+        )
+        .await?;
+    t.json["access_token"]
+        .as_str()
+        .map(str::to_owned)
+        .with_context(|| format!("no access token: {}", t.text))
+}
+
+/// Access-token–authenticated `GET /oauth/userinfo`/s, against `/healthz` on the same stack.
+async fn token(server: &TestServer, secs: Duration) -> anyhow::Result<()> {
+    let bearer = format!("Bearer {}", access_token(server).await?);
+    let round = secs / ROUNDS;
+    let (mut base, mut info) = ((Vec::new(), 0f64), (Vec::new(), 0f64));
+    for _ in 0..ROUNDS {
+        let (lat, t) = load(&server.base, "/healthz", ("authorization", &bearer), round).await?;
+        base.0.extend(lat);
+        base.1 += t;
+        let (lat, t) = load(
+            &server.base,
+            "/oauth/userinfo",
+            ("authorization", &bearer),
+            round,
+        )
+        .await?;
+        info.0.extend(lat);
+        info.1 += t;
+    }
+    let (rate, p99) = summarise(info);
+    let (base_rate, base_p99) = summarise(base);
+    line(
+        "token",
+        "requests_per_s",
+        rate,
+        "trivial_handler_requests_per_s",
+        base_rate,
+    );
+    line("token", "p99_ms", p99, "trivial_handler_p99_ms", base_p99);
     Ok(())
 }
 
@@ -248,7 +338,7 @@ fn summarise((mut all, elapsed): (Vec<Duration>, f64)) -> (f64, f64) {
 async fn load(
     base: &str,
     path: &str,
-    cookie: &str,
+    (header, value): (&str, &str),
     secs: Duration,
 ) -> anyhow::Result<(Vec<Duration>, f64)> {
     const CONNECTIONS: usize = 64;
@@ -259,13 +349,18 @@ async fn load(
     let stop = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
     for _ in 0..CONNECTIONS {
-        let (http, url, cookie, stop) =
-            (http.clone(), url.clone(), cookie.to_owned(), stop.clone());
+        let (http, url, header, value, stop) = (
+            http.clone(),
+            url.clone(),
+            header.to_owned(),
+            value.to_owned(),
+            stop.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             while !stop.load(Ordering::Relaxed) {
                 let t = Instant::now();
-                let r = http.get(&url).header("cookie", &cookie).send().await?;
+                let r = http.get(&url).header(&header, &value).send().await?;
                 anyhow::ensure!(r.status() == 200, "{url} answered {}", r.status());
                 r.bytes().await?;
                 latencies.push(t.elapsed());

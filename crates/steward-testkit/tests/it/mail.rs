@@ -44,13 +44,16 @@ async fn mail_queued_while_the_server_was_down_is_sent_after_restart() {
     let dir = tempfile::tempdir().unwrap();
     let db = steward_store::testing::sqlite_url(dir.path());
     let smtp_down = "smtp://127.0.0.1:9".to_owned(); // discard port: nothing listens
+    // The same data means the same master key too (it seals the stored signing keys).
+    let key = dir.path().join("master.key");
     let first = TestServer::builder()
         .backend(steward_testkit::server::TestBackend::Sqlite)
         .config({
-            let db = db.clone();
+            let (db, key) = (db.clone(), key.clone());
             move |c| {
                 c.database_url = Some(db);
                 c.mail.smtp_url = Some(smtp_down);
+                c.secrets.master_key_path = Some(key);
             }
         })
         .start()
@@ -65,7 +68,10 @@ async fn mail_queued_while_the_server_was_down_is_sent_after_restart() {
 
     let second = TestServer::builder()
         .backend(steward_testkit::server::TestBackend::Sqlite)
-        .config(move |c| c.database_url = Some(db))
+        .config(move |c| {
+            c.database_url = Some(db);
+            c.secrets.master_key_path = Some(key);
+        })
         .start()
         .await
         .unwrap();

@@ -5,8 +5,10 @@
 mod accounts;
 mod bad_input;
 mod browser;
+mod cli;
 mod common;
 mod mail;
+mod oauth;
 mod ops;
 mod pages;
 mod password;

@@ -1,0 +1,382 @@
+//! The OAuth 2.0 / OpenID Connect provider against a running server: a real
+//! third-party client library (Python Authlib) through every flow, and the
+//! refusals a provider must make, over plain HTTP.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use steward_testkit::client::Answer;
+use steward_testkit::{ApiClient, TestServer};
+
+use crate::common::confirmed_account;
+
+const VERIFIER: &str = "dBjftJeZ4CVP-mJ92ZpxvBEyYqq8RzvtmRhLV2e0yXSPA4ZAjN-ZHZz6ub6dxgB7AlFUXaA";
+const LOOPBACK: &str = "http://127.0.0.1:53682/callback";
+
+fn challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+fn query(pairs: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+fn location(a: &Answer) -> String {
+    a.headers
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn param(url: &str, name: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The authorization request a native app (the CLI) sends.
+fn cli_request(verifier_challenge: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("response_type", "code".into()),
+        ("client_id", "steward-cli".into()),
+        ("redirect_uri", LOOPBACK.into()),
+        ("scope", "openid email offline_access".into()),
+        ("state", "s-1".into()),
+        ("code_challenge", verifier_challenge.into()),
+        ("code_challenge_method", "S256".into()),
+    ]
+}
+
+/// Opens an authorization request in `c`'s "browser" and answers Allow when asked;
+/// returns where the confirmation page sends the browser.
+async fn authorize(c: &ApiClient, params: &[(&str, String)]) -> String {
+    let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let start = c
+        .get(&format!("/oauth/authorize?{}", query(&pairs)))
+        .await
+        .unwrap();
+    assert_eq!(start.status, 303, "{}", start.text);
+    let page_path = location(&start);
+    assert!(page_path.starts_with("/oauth/authorize/"), "{page_path}");
+    let mut page = c.get(&page_path).await.unwrap();
+    if page.text.contains("id=\"allow\"") {
+        let account = page
+            .text
+            .split("name=\"as_account\" value=\"")
+            .nth(1)
+            .unwrap();
+        let account = &account[..account.find('"').unwrap()];
+        page = c
+            .post_form(
+                &page_path,
+                &[("decision", "allow"), ("as_account", account)],
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("You are signed in"), "{}", page.text);
+    let target = page.text.split("content=\"1;url=").nth(1).unwrap();
+    target[..target.find('"').unwrap()].replace("&amp;", "&")
+}
+
+async fn token(c: &ApiClient, fields: &[(&str, &str)]) -> Answer {
+    c.post_form("/oauth/token", fields).await.unwrap()
+}
+
+async fn exchange(c: &ApiClient, code: &str, client_id: &str, verifier: &str) -> Answer {
+    token(
+        c,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", LOOPBACK),
+            ("client_id", client_id),
+            ("code_verifier", verifier),
+        ],
+    )
+    .await
+}
+
+async fn bearer_me(s: &TestServer, access: &str) -> u16 {
+    reqwest::Client::new()
+        .get(format!("{}/api/v1/me", s.base))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// The Python interpreter with Authlib (`scripts/test` makes the venv).
+fn python() -> String {
+    std::env::var("STEWARD_TEST_PYTHON").unwrap_or_else(|_| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../target/oauth-venv/bin/python"
+        )
+        .to_owned()
+    })
+}
+
+#[tokio::test]
+async fn authlib_completes_discovery_code_pkce_refresh_userinfo_introspection_revocation_and_device_flow()
+ {
+    let s = TestServer::start().await.unwrap();
+    let ada = confirmed_account(&s, "ada@example.com", "ada").await;
+    let redirect = "https://app.example.test/callback";
+    let app = ada
+        .post(
+            "/api/v1/apps",
+            json!({"name": "Example Notes", "redirect_uris": [redirect],
+                   "scopes": ["openid", "profile", "email", "offline_access"]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(app.status, 201, "{}", app.text);
+    let cookie = format!("steward_session={}", ada.cookie("steward_session").unwrap());
+    let py = python();
+    let out = tokio::process::Command::new(&py)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/oauth/authlib_client.py"
+        ))
+        .env("STEWARD_BASE", &s.base)
+        .env("STEWARD_COOKIE", cookie)
+        .env(
+            "STEWARD_CLIENT_ID",
+            app.json["app"]["client_id"].as_str().unwrap(),
+        )
+        .env(
+            "STEWARD_CLIENT_SECRET",
+            app.json["client_secret"].as_str().unwrap(),
+        )
+        .env("STEWARD_REDIRECT_URI", redirect)
+        .env("STEWARD_EMAIL", "ada@example.com")
+        .output()
+        .await
+        .unwrap_or_else(|e| {
+            panic!("cannot run {py} ({e}): run scripts/test, which installs Authlib")
+        });
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.trim_end().ends_with("ok"),
+        "authlib: {stdout}\n{stderr}"
+    );
+
+    // The grant is remembered, listed as a connected app, and in the disclosure log.
+    let apps = ada.get("/api/v1/me/connected-apps").await.unwrap();
+    assert_eq!(
+        apps.json["apps"][0]["name"], "Example Notes",
+        "{}",
+        apps.text
+    );
+    let log = ada.get("/api/v1/me/disclosures").await.unwrap();
+    let first = &log.json["disclosures"][0];
+    assert_eq!(first["recipient"], "Example Notes");
+    assert!(
+        first["categories"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("email_address"))
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn bad_authorization_requests_are_refused_where_the_rfcs_say() {
+    let s = TestServer::start().await.unwrap();
+    let c = s.client().unwrap();
+    let ch = challenge(VERIFIER);
+    let with = |k: &'static str, v: &str| {
+        let mut p = cli_request(&ch);
+        p.retain(|(key, _)| *key != k);
+        p.push((k, v.to_owned()));
+        p
+    };
+    let get = |p: Vec<(&'static str, String)>| {
+        let c = c.clone();
+        async move {
+            let pairs: Vec<(&str, &str)> = p.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            c.get(&format!("/oauth/authorize?{}", query(&pairs)))
+                .await
+                .unwrap()
+        }
+    };
+    // plain PKCE: sent back to the (registered) app as invalid_request.
+    let r = get(with("code_challenge_method", "plain")).await;
+    assert_eq!(r.status, 303);
+    let back = location(&r);
+    assert!(
+        back.starts_with("http://127.0.0.1:53682/callback?"),
+        "{back}"
+    );
+    assert_eq!(param(&back, "error").as_deref(), Some("invalid_request"));
+    assert_eq!(param(&back, "state").as_deref(), Some("s-1"));
+    // A redirect URI that is not registered is never followed.
+    for bad in [
+        "http://evil.example/callback",
+        "http://localhost:53682/callback",
+        "http://127.0.0.1:53682/other",
+    ] {
+        let r = get(with("redirect_uri", bad)).await;
+        assert_eq!(r.status, 400, "{bad}");
+        assert!(location(&r).is_empty(), "no redirect to {bad}");
+    }
+    let r = get(with("client_id", "no-such-app")).await;
+    assert_eq!(r.status, 400);
+    assert!(r.text.contains("Unknown app"));
+    // Finishing after five minutes shows the expired page.
+    let r = get(cli_request(&ch)).await;
+    let page = location(&r);
+    s.advance(time::Duration::minutes(5));
+    let r = c.get(&page).await.unwrap();
+    assert_eq!(r.status, 410);
+    assert!(
+        r.text.contains("This sign-in request expired") && r.text.contains("Steward CLI"),
+        "{}",
+        r.text
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn token_requests_check_pkce_client_and_single_use() {
+    let s = TestServer::start().await.unwrap();
+    let ada = confirmed_account(&s, "ada@example.com", "ada").await;
+    let app = s.client().unwrap();
+    let ch = challenge(VERIFIER);
+    let code = param(&authorize(&ada, &cli_request(&ch)).await, "code").unwrap();
+
+    // Wrong verifier: refused, and the code is used up.
+    let r = exchange(&app, &code, "steward-cli", &"a".repeat(43)).await;
+    assert_eq!(
+        (r.status.as_u16(), r.json["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{}",
+        r.text
+    );
+    let r = exchange(&app, &code, "steward-cli", VERIFIER).await;
+    assert_eq!(r.json["error"], "invalid_grant");
+
+    // Missing verifier.
+    let code = param(&authorize(&ada, &cli_request(&ch)).await, "code").unwrap();
+    let r = token(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", LOOPBACK),
+            ("client_id", "steward-cli"),
+        ],
+    )
+    .await;
+    assert_eq!(r.json["error"], "invalid_request", "{}", r.text);
+
+    // A code for another client.
+    let code = param(&authorize(&ada, &cli_request(&ch)).await, "code").unwrap();
+    let r = exchange(&app, &code, "steward-desktop", VERIFIER).await;
+    assert_eq!(r.json["error"], "invalid_grant", "{}", r.text);
+
+    // A reused code: refused, and the tokens its first use gave stop working.
+    let code = param(&authorize(&ada, &cli_request(&ch)).await, "code").unwrap();
+    let first = exchange(&app, &code, "steward-cli", VERIFIER).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let access = first.json["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(bearer_me(&s, &access).await, 200);
+    let again = exchange(&app, &code, "steward-cli", VERIFIER).await;
+    assert_eq!(again.json["error"], "invalid_grant");
+    assert_eq!(
+        bearer_me(&s, &access).await,
+        401,
+        "the replay ended the sign-in"
+    );
+
+    // Unknown grant types and malformed bodies get OAuth errors, not 500s.
+    let r = token(
+        &app,
+        &[("grant_type", "password"), ("client_id", "steward-cli")],
+    )
+    .await;
+    assert_eq!(r.json["error"], "unsupported_grant_type");
+    let r = app
+        .send_raw(
+            reqwest::Method::POST,
+            "/oauth/token",
+            "application/x-www-form-urlencoded",
+            b"grant_type=a&grant_type=b".to_vec(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.status.as_u16(), r.json["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn an_app_sign_in_is_an_active_session_named_after_the_app_and_revocable_there() {
+    let s = TestServer::start().await.unwrap();
+    let ada = confirmed_account(&s, "ada@example.com", "ada").await;
+    let app = s.client().unwrap();
+    let code = param(
+        &authorize(&ada, &cli_request(&challenge(VERIFIER))).await,
+        "code",
+    )
+    .unwrap();
+    let t = exchange(&app, &code, "steward-cli", VERIFIER).await;
+    let access = t.json["access_token"].as_str().unwrap().to_owned();
+    let refresh = t.json["refresh_token"].as_str().unwrap().to_owned();
+    let list = ada.get("/api/v1/sessions").await.unwrap();
+    let sessions = list.json["sessions"].as_array().unwrap();
+    let cli: &Value = sessions
+        .iter()
+        .find(|s| s["device"] == "Steward CLI")
+        .expect("listed by app name");
+    // The app sees its own session as current.
+    let mine = reqwest::Client::new()
+        .get(format!("{}/api/v1/sessions", s.base))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert!(
+        mine["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["id"] == cli["id"] && x["current"] == true)
+    );
+    let r = ada
+        .delete(&format!("/api/v1/sessions/{}", cli["id"].as_str().unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 204);
+    assert_eq!(bearer_me(&s, &access).await, 401);
+    let r = token(
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh),
+            ("client_id", "steward-cli"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        r.json["error"], "invalid_grant",
+        "revoking the session ends its refresh chain"
+    );
+    s.stop().await;
+}
