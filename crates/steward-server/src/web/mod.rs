@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod assets;
+pub mod developer;
 pub mod form;
 pub mod home;
 pub mod legal;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(sessions::router())
         .merge(oauth::router())
+        .merge(developer::router())
         .merge(legal::router())
         .merge(mailbox::router())
         .merge(assets::router())

@@ -223,7 +223,7 @@ impl Spawned {
 }
 
 /// Waits until the page's source contains one of `texts`; returns the source.
-async fn wait_for(d: &WebDriver, texts: &[&str]) -> String {
+pub(crate) async fn wait_for(d: &WebDriver, texts: &[&str]) -> String {
     let mut src = String::new();
     for _ in 0..200 {
         src = d.source().await.unwrap_or_default();
@@ -235,12 +235,12 @@ async fn wait_for(d: &WebDriver, texts: &[&str]) -> String {
     panic!("the page never showed any of {texts:?}; it shows:\n{src}");
 }
 
-async fn click(d: &WebDriver, by: By) {
+pub(crate) async fn click(d: &WebDriver, by: By) {
     d.find(by).await.unwrap().click().await.unwrap();
 }
 
 /// Fills and submits the sign-in page the browser is on.
-async fn sign_in_on_page(d: &WebDriver, user: &str) {
+pub(crate) async fn sign_in_on_page(d: &WebDriver, user: &str) {
     wait_for(d, &["Keep me signed in"]).await;
     let field = |id: &'static str| d.find(By::Id(id));
     field("identifier")

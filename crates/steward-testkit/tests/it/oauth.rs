@@ -380,3 +380,207 @@ async fn an_app_sign_in_is_an_active_session_named_after_the_app_and_revocable_t
     );
     s.stop().await;
 }
+
+/// In Chromium: register an app on Your Apps, sign in to it through the consent
+/// screen, see it on Connected Apps with what it received, and remove its access.
+#[tokio::test]
+async fn a_third_party_app_is_registered_consented_to_listed_and_removed_in_chromium() {
+    use crate::cli::{click, sign_in_on_page, wait_for};
+    use steward_testkit::browser::Browser;
+    use thirtyfour::prelude::*;
+
+    let s = TestServer::start().await.unwrap();
+    confirmed_account(&s, "ada@example.com", "ada").await;
+    let browser = Browser::start().await.unwrap();
+    let d = &browser.driver;
+    d.goto(&format!("{}/developer/apps", s.base)).await.unwrap();
+    sign_in_on_page(d, "ada").await;
+    wait_for(d, &["Register an app"]).await;
+    d.find(By::Id("name"))
+        .await
+        .unwrap()
+        .send_keys("Example Notes")
+        .await
+        .unwrap();
+    let redirect = "http://127.0.0.1:9/callback";
+    d.find(By::Id("redirect_uris"))
+        .await
+        .unwrap()
+        .send_keys(redirect)
+        .await
+        .unwrap();
+    click(d, By::Css("input[name='scope_email']")).await;
+    click(
+        d,
+        By::Css("form[action='/developer/apps'] button[type='submit']"),
+    )
+    .await;
+    wait_for(d, &["is registered"]).await;
+    let client_id = d
+        .find(By::Id("client-id"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let secret = d
+        .find(By::Id("client-secret"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    let ch = challenge(VERIFIER);
+    let q = query(&[
+        ("response_type", "code"),
+        ("client_id", &client_id),
+        ("redirect_uri", redirect),
+        ("scope", "openid email"),
+        ("state", "xyz"),
+        ("code_challenge", &ch),
+        ("code_challenge_method", "S256"),
+    ]);
+    d.goto(&format!("{}/oauth/authorize?{q}", s.base))
+        .await
+        .unwrap();
+    let consent = wait_for(d, &["wants to access your Steward account"]).await;
+    assert!(consent.contains("Example Notes") && consent.contains("Your email address"));
+    assert!(
+        !consent.contains("Your username"),
+        "only what was asked for is listed"
+    );
+    click(d, By::Id("allow")).await;
+    wait_for(d, &["You are signed in"]).await;
+    let back = d
+        .find(By::Css("#oauth-done a.button"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(back.starts_with(redirect) && param(&back, "state").as_deref() == Some("xyz"));
+    let code = param(&back, "code").unwrap();
+    let http = reqwest::Client::new();
+    let t: Value = http
+        .post(format!("{}/oauth/token", s.base))
+        .basic_auth(&client_id, Some(&secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = t["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(bearer_me(&s, &access).await, 200);
+
+    d.goto(&format!("{}/account/apps", s.base)).await.unwrap();
+    let apps = wait_for(d, &["Connected Apps"]).await;
+    assert!(apps.contains("Example Notes") && apps.contains("What was shared"));
+    assert!(
+        apps.contains("account_id, email_address"),
+        "the disclosure log lists the data"
+    );
+    click(
+        d,
+        By::Css(&format!(
+            "form[action='/account/apps/{client_id}/revoke'] button"
+        )),
+    )
+    .await;
+    wait_for(d, &["can no longer access your account"]).await;
+    assert_eq!(
+        bearer_me(&s, &access).await,
+        401,
+        "its tokens died with the access"
+    );
+    browser.quit().await.unwrap();
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn registering_an_app_checks_every_field_and_deleting_it_ends_its_sign_ins() {
+    let s = TestServer::start().await.unwrap();
+    let ada = confirmed_account(&s, "ada@example.com", "ada").await;
+    let r = ada
+        .post(
+            "/api/v1/apps",
+            json!({"name": " ", "redirect_uris": ["http://notes.example/cb"],
+                   "logo_url": "javascript:alert(1)", "scopes": ["openid", "admin"]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 422, "{}", r.text);
+    for field in ["name", "redirect_uris", "logo_url", "scopes"] {
+        assert!(
+            r.json["error"]["fields"][field].is_string(),
+            "{field}: {}",
+            r.text
+        );
+    }
+    let anonymous = s.client().unwrap();
+    let r = anonymous
+        .post(
+            "/api/v1/apps",
+            json!({"name": "x", "redirect_uris": [], "scopes": []}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 401);
+
+    let app = ada
+        .post(
+            "/api/v1/apps",
+            json!({"name": "Pocket", "redirect_uris": [LOOPBACK], "scopes": ["openid"], "public": true}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(app.status, 201, "{}", app.text);
+    assert!(
+        app.json["client_secret"].is_null(),
+        "a public app has no secret"
+    );
+    let id = app.json["app"]["client_id"].as_str().unwrap().to_owned();
+    let list = ada.get("/api/v1/apps").await.unwrap();
+    assert_eq!(list.json["apps"][0]["client_id"], id.as_str());
+
+    let mut params = cli_request(&challenge(VERIFIER));
+    params.retain(|(k, _)| *k != "client_id" && *k != "scope");
+    params.push(("client_id", id.clone()));
+    params.push(("scope", "openid".into()));
+    let code = param(&authorize(&ada, &params).await, "code").unwrap();
+    let t = exchange(&s.client().unwrap(), &code, &id, VERIFIER).await;
+    assert_eq!(t.status, 200, "{}", t.text);
+    assert!(
+        t.json["refresh_token"].is_null(),
+        "no offline_access, no refresh token"
+    );
+    let access = t.json["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(bearer_me(&s, &access).await, 200);
+
+    let bob = confirmed_account(&s, "bob@example.com", "bob").await;
+    assert_eq!(
+        bob.delete(&format!("/api/v1/apps/{id}"))
+            .await
+            .unwrap()
+            .status,
+        404,
+        "not his"
+    );
+    assert_eq!(
+        ada.delete(&format!("/api/v1/apps/{id}"))
+            .await
+            .unwrap()
+            .status,
+        204
+    );
+    assert_eq!(bearer_me(&s, &access).await, 401);
+    s.stop().await;
+}
