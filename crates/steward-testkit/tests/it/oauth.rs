@@ -490,7 +490,7 @@ async fn a_third_party_app_is_registered_consented_to_listed_and_removed_in_chro
     );
     click(
         d,
-        By::Css(&format!(
+        By::Css(format!(
             "form[action='/account/apps/{client_id}/revoke'] button"
         )),
     )
