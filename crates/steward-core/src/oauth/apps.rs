@@ -8,7 +8,7 @@ use url::{Host, Url};
 
 use crate::activity::{EventKind, SecurityEvent};
 use crate::error::{CoreError, CoreResult, FieldErrors};
-use crate::oauth::client::{Scope, parse_scopes, scope_string};
+use crate::oauth::client::{Scope, parse_scopes, scope_string, scopes_of};
 use crate::ports::RegisteredClient;
 use crate::secret::NewSecret;
 use crate::session::{ClientInfo, SignedIn};
@@ -173,7 +173,7 @@ impl Steward {
             .await?
             .into_iter()
             .map(|(consent, client)| {
-                let scopes = parse_scopes(&consent.scope.split(' ').collect::<Vec<_>>());
+                let scopes = scopes_of(&consent.scope);
                 ConnectedApp {
                     client_id: client.id,
                     name: client.name,

@@ -68,16 +68,10 @@ impl Client {
             name: c.name.clone(),
             first_party: false,
             redirect_uris: c.redirect_uris.clone(),
-            scopes: parse_scopes(&c.scope_list()),
+            scopes: scopes_of(&c.scopes),
             secret_hash: c.secret_hash.clone(),
             logo_url: c.logo_url.clone(),
         }
-    }
-}
-
-impl RegisteredClient {
-    fn scope_list(&self) -> Vec<&str> {
-        self.scopes.split_ascii_whitespace().collect()
     }
 }
 
@@ -87,6 +81,11 @@ pub fn parse_scopes(words: &[&str]) -> Vec<Scope> {
     scopes.sort();
     scopes.dedup();
     scopes
+}
+
+/// The known scopes of a stored space-separated scope string.
+pub fn scopes_of(stored: &str) -> Vec<Scope> {
+    parse_scopes(&stored.split_ascii_whitespace().collect::<Vec<_>>())
 }
 
 /// Scopes as the space-separated wire form.

@@ -13,12 +13,10 @@ use crate::error::{CoreError, CoreResult};
 use crate::oauth::authorize::{
     AuthorizeError, AuthorizeParams, PendingAuthorization, check_request,
 };
-use crate::oauth::client::{Client, Scope, parse_scopes, scope_string};
+use crate::oauth::client::{Client, Scope, scope_string, scopes_of};
 use crate::oauth::device::normalise_user_code;
 use crate::oauth::pkce::CodeChallenge;
-use crate::ports::{
-    AuthCode, DeviceDecision, DeviceGrant, Disclosure, OAuthConsent, StoredRequest,
-};
+use crate::ports::{AuthCode, DeviceDecision, Disclosure, OAuthConsent, StoredRequest};
 use crate::secret::{NewSecret, parse_secret};
 use crate::session::{ClientInfo, SignedIn};
 use crate::steward::Steward;
@@ -57,7 +55,7 @@ impl LiveRequest {
         if self.client.first_party {
             return false;
         }
-        let allowed = allowed.map(|c| parse_scopes(&c.scope.split(' ').collect::<Vec<_>>()));
+        let allowed = allowed.map(|c| scopes_of(&c.scope));
         !allowed.is_some_and(|a| self.request.scopes.iter().all(|s| a.contains(s)))
     }
 }
@@ -169,7 +167,7 @@ impl Steward {
             client_id: stored.client_id,
             redirect_uri: Url::parse(&data.redirect_uri)
                 .map_err(|e| CoreError::Internal(format!("stored request: {e}")))?,
-            scopes: parse_scopes(&data.scope.split(' ').collect::<Vec<_>>()),
+            scopes: scopes_of(&data.scope),
             state: data.state,
             nonce: data.nonce,
             challenge: CodeChallenge::parse(Some(&data.challenge), Some("S256"))
@@ -330,7 +328,7 @@ impl Steward {
         Ok(Some(DeviceRequest {
             user_code: grant.user_code,
             client,
-            scopes: parse_scopes(&grant.scope.split(' ').collect::<Vec<_>>()),
+            scopes: scopes_of(&grant.scope),
         }))
     }
 
@@ -372,11 +370,6 @@ impl Steward {
                 now,
             )
             .await?)
-    }
-
-    /// A device grant's stored scopes.
-    pub(crate) fn grant_scopes(grant: &DeviceGrant) -> Vec<Scope> {
-        parse_scopes(&grant.scope.split(' ').collect::<Vec<_>>())
     }
 
     /// The issuer identifier (the public URL without a trailing slash).

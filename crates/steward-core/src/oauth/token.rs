@@ -20,7 +20,7 @@ use crate::account::Account;
 use crate::activity::{EventKind, SecurityEvent};
 use crate::error::{CoreError, CoreResult};
 use crate::flow::login::truncate;
-use crate::oauth::client::{Client, Scope, parse_scopes, scope_string};
+use crate::oauth::client::{Client, Scope, parse_scopes, scope_string, scopes_of};
 use crate::oauth::device::{
     DEVICE_CODE_LIFETIME, DevicePolling, INTERVAL_SECS, PollAnswer, new_user_code,
 };
@@ -168,7 +168,7 @@ impl Steward {
             .account_by_id(code.account_id)
             .await?
             .ok_or_else(|| invalid_grant("The account no longer exists."))?;
-        let scopes = parse_scopes(&code.scope.split(' ').collect::<Vec<_>>());
+        let scopes = scopes_of(&code.scope);
         let grant = Grant {
             client,
             account: &account,
@@ -205,7 +205,7 @@ impl Steward {
                 "The refresh token was issued to another client.",
             ));
         }
-        let granted = parse_scopes(&app.scope.split(' ').collect::<Vec<_>>());
+        let granted = scopes_of(&app.scope);
         if let Some(asked) = req.scope.as_deref() {
             let words: Vec<&str> = asked.split_ascii_whitespace().collect();
             if parse_scopes(&words).len() != words.len()
@@ -399,7 +399,7 @@ impl Steward {
             .session()
             .app
             .as_ref()
-            .map(|a| parse_scopes(&a.scope.split(' ').collect::<Vec<_>>()))
+            .map(|a| scopes_of(&a.scope))
             .unwrap_or_default();
         if !scopes.contains(&Scope::OpenId) {
             return Err(CoreError::oauth(
@@ -597,7 +597,7 @@ impl Steward {
                     .account_by_id(decision.account_id)
                     .await?
                     .ok_or_else(|| invalid_grant("The account no longer exists."))?;
-                let scopes = Self::grant_scopes(&grant);
+                let scopes = scopes_of(&grant.scope);
                 let g = Grant {
                     client,
                     account: &account,
