@@ -20,7 +20,7 @@ use crate::http::client::{Client, MaybeUser};
 use crate::state::AppState;
 use crate::web::form::FormBody;
 use crate::web::signup::Notice;
-use crate::web::view::{FormErrors, Nav, page, same_account, see_other};
+use crate::web::view::{FormErrors, Nav, page, same_account, see_other, with_retry_after};
 
 /// Routes of this feature.
 pub fn router() -> Router<AppState> {
@@ -117,6 +117,19 @@ fn notice(nav: Nav, status: StatusCode, heading: &str, message: String) -> Respo
     )
 }
 
+/// Over the per-IP limit (requests and typed codes are rate limited like sign-in).
+fn too_many(nav: Nav, e: &ApiError) -> Response {
+    with_retry_after(
+        notice(
+            nav,
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many attempts",
+            "Wait a minute, then try again.".into(),
+        ),
+        e,
+    )
+}
+
 fn when(t: time::OffsetDateTime) -> String {
     let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     t.format(&f).unwrap_or_default()
@@ -126,9 +139,14 @@ fn when(t: time::OffsetDateTime) -> String {
 /// browser to the page that finishes it (so a reload never starts it again).
 async fn authorize(
     State(st): State<AppState>,
+    client: Client,
     nav: Nav,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
+    // Each request is stored for five minutes: limited per IP so none can flood the table.
+    if let Err(e) = st.limits.credential_ip(client.ip()) {
+        return Ok(too_many(nav, &e));
+    }
     let mut seen = std::collections::HashSet::new();
     if pairs.iter().any(|(k, _)| !seen.insert(k.as_str())) {
         return Ok(notice(
@@ -368,7 +386,9 @@ async fn device_lookup(
     FormBody(f): FormBody<DecisionForm>,
 ) -> Result<Response, ApiError> {
     // Typing codes is guessing codes: limited like sign-in.
-    st.limits.credential_ip(client.ip())?;
+    if let Err(e) = st.limits.credential_ip(client.ip()) {
+        return Ok(too_many(nav, &e));
+    }
     let typed: String = f.user_code.chars().take(32).collect();
     let Some(who) = who else {
         let next = format!(
@@ -428,6 +448,9 @@ async fn device_decide(
         return Ok(see_other("/device"));
     };
     same_account(&who, &f.as_account)?;
+    if let Err(e) = st.limits.credential_ip(client.ip()) {
+        return Ok(too_many(nav, &e));
+    }
     let approve = f.decision == "allow";
     let decided = st
         .steward

@@ -245,6 +245,17 @@ async fn bad_authorization_requests_are_refused_where_the_rfcs_say() {
         "{}",
         r.text
     );
+    // Requests are stored, so one address cannot make them without limit.
+    let mut limited = None;
+    for _ in 0..40 {
+        let r = get(cli_request(&ch)).await;
+        if r.status == 429 {
+            limited = Some(r);
+            break;
+        }
+    }
+    let r = limited.expect("rate limited within 40 requests");
+    assert!(r.headers.contains_key("retry-after") && r.text.contains("Too many attempts"));
     s.stop().await;
 }
 
