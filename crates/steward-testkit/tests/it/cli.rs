@@ -590,3 +590,36 @@ async fn cli_login_interrupted_with_ctrl_c_stores_nothing() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn cli_says_when_a_login_expired_or_the_server_is_unreachable() {
+    let s = TestServer::start().await.unwrap();
+    confirmed_account(&s, "ada@example.com", "ada").await;
+    let cli = Steward::new(&s).await;
+    browser_login(&cli, "ada").await;
+    // Unused for longer than an app stays signed in (30 days): the refresh is refused.
+    s.advance(time::Duration::days(31));
+    let out = cli.run(&["whoami"]).await;
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert_eq!(
+        out.stderr.trim(),
+        "Your sign-in as ada has expired or was revoked; run `steward login` again."
+    );
+    s.stop().await;
+
+    let nowhere = Steward {
+        home: tempfile::tempdir().unwrap(),
+        server: "http://127.0.0.1:9".into(),
+    };
+    let out = nowhere.run(&["login"]).await;
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("Cannot reach the Steward server at http://127.0.0.1:9"),
+        "{out:?}"
+    );
+    assert!(
+        !nowhere.credentials_path().exists()
+            || nowhere.credentials()["accounts"] == Value::Array(vec![])
+    );
+}

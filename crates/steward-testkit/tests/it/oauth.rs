@@ -595,3 +595,81 @@ async fn registering_an_app_checks_every_field_and_deleting_it_ends_its_sign_ins
     assert_eq!(bearer_me(&s, &access).await, 401);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn rp_initiated_sign_out_asks_then_returns_only_to_a_registered_address() {
+    let s = TestServer::start().await.unwrap();
+    let ada = confirmed_account(&s, "ada@example.com", "ada").await;
+    let back = "https://notes.example/signed-out";
+    let app = ada
+        .post(
+            "/api/v1/apps",
+            json!({"name": "Notes", "redirect_uris": ["https://notes.example/cb", back], "scopes": ["openid"]}),
+        )
+        .await
+        .unwrap();
+    let id = app.json["app"]["client_id"].as_str().unwrap().to_owned();
+    let q = query(&[
+        ("client_id", &id),
+        ("post_logout_redirect_uri", back),
+        ("state", "bye"),
+    ]);
+    let ask = ada.get(&format!("/oauth/logout?{q}")).await.unwrap();
+    assert_eq!(ask.status, 200);
+    assert!(
+        ask.text.contains("Notes asks to sign you out"),
+        "{}",
+        ask.text
+    );
+    assert_eq!(
+        crate::common::me(&ada).await.0,
+        200,
+        "nothing happens before the person agrees"
+    );
+    let account = crate::common::me(&ada).await.1["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let done = ada
+        .post_form(
+            "/oauth/logout",
+            &[
+                ("client_id", &id),
+                ("post_logout_redirect_uri", back),
+                ("state", "bye"),
+                ("as_account", &account),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.status, 200, "{}", done.text);
+    assert!(done.text.contains("You are signed out"));
+    assert!(
+        done.text
+            .contains("https://notes.example/signed-out?state=bye"),
+        "{}",
+        done.text
+    );
+    assert_eq!(crate::common::me(&ada).await.0, 401);
+
+    // An address the app did not register is not followed.
+    let c = confirmed_account(&s, "bob@example.com", "bob").await;
+    let bob = crate::common::me(&c).await.1["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = c
+        .post_form(
+            "/oauth/logout",
+            &[
+                ("client_id", &id),
+                ("post_logout_redirect_uri", "https://evil.example/"),
+                ("as_account", &bob),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 303);
+    assert_eq!(location(&r), "/");
+    s.stop().await;
+}
