@@ -44,6 +44,11 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/api/v1/sessions/{id}",
         "/api/v1/me/security-activity",
         "/api/v1/live",
+        "/api/v1/apps",
+        "/api/v1/apps/{client_id}",
+        "/api/v1/me/connected-apps",
+        "/api/v1/me/connected-apps/{client_id}",
+        "/api/v1/me/disclosures",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }
