@@ -134,10 +134,10 @@ impl ApiError {
                     none(),
                 ),
                 CoreError::OAuth { error, description } => (
-                    if *error == "invalid_client" {
-                        StatusCode::UNAUTHORIZED
-                    } else {
-                        StatusCode::BAD_REQUEST
+                    match *error {
+                        "invalid_client" => StatusCode::UNAUTHORIZED,
+                        "insufficient_scope" => StatusCode::FORBIDDEN,
+                        _ => StatusCode::BAD_REQUEST,
                     },
                     error,
                     description.clone(),

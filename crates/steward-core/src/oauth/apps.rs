@@ -82,6 +82,9 @@ impl Steward {
                 "name",
                 format!("Give a name of 1 to {MAX_NAME} characters."),
             );
+        } else if name.to_lowercase().contains("steward") {
+            // Consent screens and Active Sessions must not mistake it for a built-in app.
+            fields.insert("name", "The name may not contain \"Steward\".".into());
         }
         if req.redirect_uris.is_empty() || req.redirect_uris.len() > MAX_REDIRECTS {
             fields.insert(

@@ -221,8 +221,9 @@ impl Steward {
             created_at: now,
             expires_at: now + CODE_LIFETIME,
         };
-        let (consent, disclosure) =
-            self.third_party_grant(who.account().id, &client, &request.scopes, now);
+        let (consent, disclosure) = self
+            .third_party_grant(who.account().id, &client, &request.scopes, now)
+            .await?;
         let event =
             SecurityEvent::new(who.account().id, EventKind::AppAuthorized, client_info, now)
                 .detail(client.name.clone());
@@ -277,21 +278,29 @@ impl Steward {
     }
 
     /// The remembered consent and disclosure-log entry a grant to `client` makes
-    /// (none for first-party apps: nothing leaves Steward).
-    pub(crate) fn third_party_grant(
+    /// (none for first-party apps: nothing leaves Steward). The consent remembered
+    /// is everything ever allowed to the app, so a narrower sign-in does not make
+    /// Connected Apps under-report what earlier tokens can still fetch.
+    async fn third_party_grant(
         &self,
         account_id: Uuid,
         client: &Client,
         scopes: &[Scope],
         now: OffsetDateTime,
-    ) -> (Option<OAuthConsent>, Option<Disclosure>) {
+    ) -> CoreResult<(Option<OAuthConsent>, Option<Disclosure>)> {
         if client.first_party {
-            return (None, None);
+            return Ok((None, None));
         }
+        let mut allowed = scopes.to_vec();
+        if let Some(before) = self.store.consent(account_id, &client.id).await? {
+            allowed.extend(scopes_of(&before.scope));
+        }
+        allowed.sort();
+        allowed.dedup();
         let consent = OAuthConsent {
             account_id,
             client_id: client.id.clone(),
-            scope: scope_string(scopes),
+            scope: scope_string(&allowed),
             granted_at: now,
         };
         let categories: Vec<&str> = scopes.iter().filter_map(|s| s.data_category()).collect();
@@ -304,7 +313,7 @@ impl Steward {
             purpose: "Sign-in to a third-party app you authorised".into(),
             at: now,
         };
-        (Some(consent), Some(disclosure))
+        Ok((Some(consent), Some(disclosure)))
     }
 
     /// The device authorization a person typed the code of, if it is live and undecided.
@@ -352,6 +361,7 @@ impl Steward {
         };
         let (consent, disclosure) = if approve {
             self.third_party_grant(who.account().id, &request.client, &request.scopes, now)
+                .await?
         } else {
             (None, None)
         };

@@ -149,7 +149,14 @@ impl Steward {
         if code.client_id != client.id {
             return Err(invalid_grant("The code was issued to another client."));
         }
-        if req.redirect_uri.as_deref() != Some(code.redirect_uri.as_str()) {
+        // Compared as parsed URLs: the stored one is in normal form.
+        let same_redirect = req
+            .redirect_uri
+            .as_deref()
+            .and_then(|u| url::Url::parse(u).ok())
+            .zip(url::Url::parse(&code.redirect_uri).ok())
+            .is_some_and(|(a, b)| a == b);
+        if !same_redirect {
             return Err(invalid_grant(
                 "redirect_uri must be the one of the authorization request.",
             ));
@@ -205,23 +212,25 @@ impl Steward {
                 "The refresh token was issued to another client.",
             ));
         }
-        let granted = scopes_of(&app.scope);
-        if let Some(asked) = req.scope.as_deref() {
-            let words: Vec<&str> = asked.split_ascii_whitespace().collect();
-            if parse_scopes(&words).len() != words.len()
-                || !parse_scopes(&words).iter().all(|s| granted.contains(s))
-            {
-                return Err(CoreError::oauth(
-                    "invalid_scope",
-                    "A refresh cannot add scopes to what was granted.",
-                ));
-            }
-        }
         if used {
             self.end_reused(&session, &app, from, now).await?;
             return Err(invalid_grant(
                 "The refresh token was already used; this sign-in has been ended. Sign in again.",
             ));
+        }
+        let granted = scopes_of(&app.scope);
+        if let Some(asked) = req.scope.as_deref() {
+            // RFC 6749 §6: never more than was granted. The tokens keep the granted
+            // scope, which the answer's `scope` states.
+            let widens = asked
+                .split_ascii_whitespace()
+                .any(|w| Scope::parse(w).is_none_or(|s| !granted.contains(&s)));
+            if widens {
+                return Err(CoreError::oauth(
+                    "invalid_scope",
+                    "A refresh cannot add scopes to what was granted.",
+                ));
+            }
         }
         let access = NewSecret::generate();
         let refresh = NewSecret::generate();
@@ -388,9 +397,28 @@ impl Steward {
             .map_err(|e| CoreError::Internal(format!("signing an ID token: {e}")))
     }
 
-    /// The app session an access token opens, for API calls and `userinfo`.
+    /// The app session an access token opens, for `userinfo` (any app).
     pub async fn authenticate_bearer(&self, token: &str) -> CoreResult<SignedIn> {
         self.authenticate_as(token, true).await
+    }
+
+    /// The app session an access token opens, for the account API (`/api/v1`): only
+    /// the first-party apps act on the account; a third-party app's token carries
+    /// just the claims it was granted, through `userinfo`.
+    pub async fn authenticate_account_bearer(&self, token: &str) -> CoreResult<SignedIn> {
+        let who = self.authenticate_as(token, true).await?;
+        let first_party = who.session().app.as_ref().is_some_and(|a| {
+            crate::oauth::client::builtin_clients()
+                .iter()
+                .any(|c| c.id == a.client_id)
+        });
+        if !first_party {
+            return Err(CoreError::oauth(
+                "insufficient_scope",
+                "This app's token gives access to the userinfo endpoint only, not to the account API.",
+            ));
+        }
+        Ok(who)
     }
 
     /// `GET /oauth/userinfo`: what the token's scopes allow; needs `openid`.
@@ -452,7 +480,8 @@ impl Steward {
             username: Some(account.username),
             token_type: Some(kind.into()),
             exp: exp.map(|t| t.unix_timestamp()),
-            iat: Some(session.last_seen_at.unix_timestamp()),
+            iat: (kind == "access_token")
+                .then(|| (app.access_expires_at - self.cfg.oauth_access_ttl).unix_timestamp()),
             sub: Some(account.id.to_string()),
             iss: Some(self.issuer().to_owned()),
         })

@@ -95,7 +95,9 @@ impl FromRequestParts<AppState> for CurrentUser {
     ) -> Result<Self, Self::Rejection> {
         // Apps present an OAuth access token; browsers their session cookie.
         if let Some(token) = crate::oauth::endpoints::bearer(&parts.headers) {
-            return Ok(CurrentUser(state.steward.authenticate_bearer(token).await?));
+            return Ok(CurrentUser(
+                state.steward.authenticate_account_bearer(token).await?,
+            ));
         }
         let token = state
             .cookies

@@ -11,16 +11,28 @@ use crate::state::AppState;
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
+/// The same policy with images from any HTTPS origin: only the consent page sets it,
+/// to show the logo a third-party app registered.
+pub const CSP_WITH_HTTPS_IMAGES: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+img-src 'self' data: https:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+base-uri 'none'; object-src 'none'";
+
 /// Adds CSP, framing, referrer and sniffing protections; HSTS when served over HTTPS;
 /// `no-store` on everything but static assets.
 pub async fn headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let is_asset = req.uri().path().starts_with("/assets/");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    // A handler may have set `CSP_WITH_HTTPS_IMAGES`; anything else gets the default.
+    let widened = h
+        .get(header::CONTENT_SECURITY_POLICY)
+        .is_some_and(|v| v == CSP_WITH_HTTPS_IMAGES);
+    if !widened {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

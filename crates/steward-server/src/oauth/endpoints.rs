@@ -336,12 +336,10 @@ async fn userinfo(State(st): State<AppState>, headers: HeaderMap) -> Result<Resp
 
 /// The token of an `Authorization: Bearer` header.
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    // The scheme is case-insensitive (RFC 9110 §11.1).
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 #[derive(Debug, Deserialize)]

@@ -21,6 +21,9 @@ use crate::oauth::keys::{SigningKey, jwk_set};
 
 /// How long a new key is published before it signs.
 pub const PREPUBLISH: time::Duration = time::Duration::hours(1);
+/// How late a node may notice that the signing key changed (it refreshes every 5
+/// minutes), with room to spare: a retired key stays published this much longer.
+pub const REFRESH_SLACK: time::Duration = time::Duration::minutes(15);
 
 /// The master key sealing secrets at rest (AES-256-GCM-SIV, random nonces).
 pub struct MasterKey(RandomizedNonceKey);
@@ -174,7 +177,7 @@ impl KeyRing {
         // token they signed has expired they are deleted.
         if let Some(current) = stored.get(signer)
             && signer > 0
-            && now >= current.created_at + PREPUBLISH + self.token_ttl
+            && now >= current.created_at + PREPUBLISH + REFRESH_SLACK + self.token_ttl
         {
             let n = self
                 .store
@@ -338,6 +341,14 @@ mod rotation_tests {
 
         // Once every token the old key signed has expired, it is gone.
         ring.refresh(due + PREPUBLISH + ttl).await.unwrap();
+        assert_eq!(
+            kids(&ring).len(),
+            2,
+            "kept while a late node may still sign with it"
+        );
+        ring.refresh(due + PREPUBLISH + REFRESH_SLACK + ttl)
+            .await
+            .unwrap();
         assert_eq!(kids(&ring), vec![both[1].clone()]);
 
         // A ring with another master key cannot read the stored keys.

@@ -132,9 +132,7 @@ async fn show(
         return Ok(see_other("/signin?next=/developer/apps"));
     };
     let shown = Shown {
-        flash: q
-            .deleted
-            .map(|n| format!("{} was deleted.", n.chars().take(60).collect::<String>())),
+        flash: q.deleted.map(|_| "The app was deleted.".to_owned()),
         ..Shown::fresh()
     };
     render(&st, &who, nav, StatusCode::OK, shown).await
@@ -227,16 +225,6 @@ async fn remove(
         return Ok(see_other("/signin?next=/developer/apps"));
     };
     same_account(&who, &f.as_account)?;
-    let name = st
-        .steward
-        .my_apps(&who)
-        .await?
-        .into_iter()
-        .find(|a| a.client_id == client_id)
-        .map_or_else(|| client_id.clone(), |a| a.name);
     st.steward.delete_app(&who, &client_id).await?;
-    Ok(see_other(&format!(
-        "/developer/apps?deleted={}",
-        url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>()
-    )))
+    Ok(see_other("/developer/apps?deleted=1"))
 }

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use steward_core::oauth::authorize::{AuthorizeError, AuthorizeParams};
 use steward_core::oauth::grant::{Granted, RequestState};
 use steward_core::oauth::redirect::check_redirect;
+use steward_core::secret::parse_secret;
 
 use crate::api::session::end_sessions;
 use crate::error::ApiError;
@@ -202,7 +203,34 @@ async fn authorize(
                 }
                 q.append_pair("iss", st.steward.issuer());
             }
-            see_other(redirect_uri.as_str())
+            // Sent back at once only to the built-in apps (loopback). A third-party
+            // app is registered by anyone, so an automatic redirect to it would make
+            // Steward an open redirector (RFC 9700 §4.11.2): the person clicks.
+            let first_party = match params.client_id.as_deref() {
+                Some(id) => st
+                    .steward
+                    .find_client(id)
+                    .await?
+                    .is_some_and(|c| c.first_party),
+                None => false,
+            };
+            if first_party {
+                see_other(redirect_uri.as_str())
+            } else {
+                page(
+                    StatusCode::BAD_REQUEST,
+                    &Notice {
+                        nav,
+                        heading: "The app's sign-in request was refused".into(),
+                        message: description,
+                        link_href: redirect_uri.to_string(),
+                        link_text: format!(
+                            "Return to {}",
+                            redirect_uri.host_str().unwrap_or("the app")
+                        ),
+                    },
+                )
+            }
         }
     })
 }
@@ -283,7 +311,8 @@ async fn show(
             },
         );
     }
-    Ok(page(
+    let logo = needs_consent && live.client.logo_url.is_some();
+    let res = page(
         StatusCode::OK,
         &ApprovePage {
             app: live.client.name.clone(),
@@ -299,7 +328,8 @@ async fn show(
             this_path,
             nav,
         },
-    ))
+    );
+    Ok(if logo { allow_logo(res) } else { res })
 }
 
 #[derive(Debug, Deserialize)]
@@ -321,6 +351,9 @@ async fn decide(
     Path(handle): Path<String>,
     FormBody(f): FormBody<DecisionForm>,
 ) -> Result<Response, ApiError> {
+    if parse_secret(&handle).is_none() {
+        return Ok(closed(nav, RequestState::Unknown));
+    }
     let Some(who) = who else {
         return Ok(see_other(&format!(
             "/signin?next=/oauth/authorize/{handle}"
@@ -544,21 +577,21 @@ async fn logout(
     }
     end_sessions(&st, &mut browser, false, &client.0).await?;
     let (app, target) = logout_target(&st, &p).await?;
+    drop(nav);
+    // A link, not an automatic redirect: without an ID token proving which app asked,
+    // following any registered address at once would be an open redirect.
     let mut res = match target {
         Some(url) => page(
             StatusCode::OK,
-            &DonePage {
+            &Notice {
                 nav: Nav::of(None),
                 heading: "You are signed out".into(),
-                message: format!("Taking you back to {app}…"),
-                app,
-                redirect: url,
+                message: "You are signed out of Steward in this browser.".into(),
+                link_href: url,
+                link_text: format!("Return to {app}"),
             },
         ),
-        None => {
-            drop(nav);
-            see_other("/")
-        }
+        None => see_other("/"),
     };
     browser.write(&st, st.steward.now(), res.headers_mut());
     Ok(res)
@@ -567,6 +600,15 @@ async fn logout(
 #[derive(Debug, Deserialize)]
 struct FlashQuery {
     removed: Option<String>,
+}
+
+/// The consent page may show the app's logo from its HTTPS address.
+fn allow_logo(mut res: Response) -> Response {
+    res.headers_mut().insert(
+        axum::http::header::CONTENT_SECURITY_POLICY,
+        axum::http::HeaderValue::from_static(crate::http::security::CSP_WITH_HTTPS_IMAGES),
+    );
+    res
 }
 
 /// `GET /account/apps`: Connected apps and what was shared with them.
@@ -585,12 +627,9 @@ async fn connected(
         StatusCode::OK,
         &AppsPage {
             nav,
-            flash: q.removed.map(|n| {
-                format!(
-                    "{} can no longer access your account.",
-                    n.chars().take(60).collect::<String>()
-                )
-            }),
+            flash: q
+                .removed
+                .map(|_| "The app can no longer access your account.".to_owned()),
             apps: apps
                 .into_iter()
                 .map(|a| AppRow {
@@ -625,14 +664,6 @@ async fn revoke_app(
         return Ok(see_other("/signin?next=/account/apps"));
     };
     same_account(&who, &f.as_account)?;
-    let name = st
-        .steward
-        .find_client(&client_id)
-        .await?
-        .map_or_else(|| client_id.clone(), |c| c.name);
     st.steward.revoke_app(&who, &client_id, &client.0).await?;
-    Ok(see_other(&format!(
-        "/account/apps?removed={}",
-        url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>()
-    )))
+    Ok(see_other("/account/apps?removed=1"))
 }

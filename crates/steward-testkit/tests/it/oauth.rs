@@ -115,6 +115,17 @@ async fn bearer_me(s: &TestServer, access: &str) -> u16 {
         .as_u16()
 }
 
+async fn bearer_userinfo(s: &TestServer, access: &str) -> u16 {
+    reqwest::Client::new()
+        .get(format!("{}/oauth/userinfo", s.base))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 /// The Python interpreter with Authlib (`scripts/test` makes the venv).
 fn python() -> String {
     std::env::var("STEWARD_TEST_PYTHON").unwrap_or_else(|_| {
@@ -490,7 +501,12 @@ async fn a_third_party_app_is_registered_consented_to_listed_and_removed_in_chro
         .await
         .unwrap();
     let access = t["access_token"].as_str().unwrap().to_owned();
-    assert_eq!(bearer_me(&s, &access).await, 200);
+    assert_eq!(bearer_userinfo(&s, &access).await, 200);
+    assert_eq!(
+        bearer_me(&s, &access).await,
+        403,
+        "a third-party token does not open the account API"
+    );
 
     d.goto(&format!("{}/account/apps", s.base)).await.unwrap();
     let apps = wait_for(d, &["Connected Apps"]).await;
@@ -508,7 +524,7 @@ async fn a_third_party_app_is_registered_consented_to_listed_and_removed_in_chro
     .await;
     wait_for(d, &["can no longer access your account"]).await;
     assert_eq!(
-        bearer_me(&s, &access).await,
+        bearer_userinfo(&s, &access).await,
         401,
         "its tokens died with the access"
     );
@@ -561,6 +577,32 @@ async fn registering_an_app_checks_every_field_and_deleting_it_ends_its_sign_ins
     let id = app.json["app"]["client_id"].as_str().unwrap().to_owned();
     let list = ada.get("/api/v1/apps").await.unwrap();
     assert_eq!(list.json["apps"][0]["client_id"], id.as_str());
+    let r = ada
+        .post(
+            "/api/v1/apps",
+            json!({"name": "Steward CLI", "redirect_uris": [LOOPBACK], "scopes": ["openid"]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status, 422,
+        "a third-party app cannot pass for a built-in one"
+    );
+
+    // A refused request from a third-party app is shown with a link back, not
+    // redirected at once (anyone can register an app: no open redirect).
+    let mut plain = cli_request(&challenge(VERIFIER));
+    plain.retain(|(k, _)| *k != "client_id" && *k != "code_challenge_method");
+    plain.push(("client_id", id.clone()));
+    plain.push(("code_challenge_method", "plain".into()));
+    let pairs: Vec<(&str, &str)> = plain.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = ada
+        .get(&format!("/oauth/authorize?{}", query(&pairs)))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(location(&r).is_empty());
+    assert!(r.text.contains("Return to 127.0.0.1") && r.text.contains("error=invalid_request"));
 
     let mut params = cli_request(&challenge(VERIFIER));
     params.retain(|(k, _)| *k != "client_id" && *k != "scope");
@@ -574,7 +616,12 @@ async fn registering_an_app_checks_every_field_and_deleting_it_ends_its_sign_ins
         "no offline_access, no refresh token"
     );
     let access = t.json["access_token"].as_str().unwrap().to_owned();
-    assert_eq!(bearer_me(&s, &access).await, 200);
+    assert_eq!(bearer_userinfo(&s, &access).await, 200);
+    assert_eq!(
+        bearer_me(&s, &access).await,
+        403,
+        "a third-party token does not open the account API"
+    );
 
     let bob = confirmed_account(&s, "bob@example.com", "bob").await;
     assert_eq!(
@@ -592,7 +639,7 @@ async fn registering_an_app_checks_every_field_and_deleting_it_ends_its_sign_ins
             .status,
         204
     );
-    assert_eq!(bearer_me(&s, &access).await, 401);
+    assert_eq!(bearer_userinfo(&s, &access).await, 401);
     s.stop().await;
 }
 

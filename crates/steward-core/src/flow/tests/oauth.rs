@@ -389,3 +389,78 @@ async fn revoking_a_refresh_token_ends_the_sign_in() {
         .unwrap();
     assert!(!i.active);
 }
+
+#[tokio::test]
+async fn consent_is_remembered_as_everything_ever_allowed_and_asked_again_only_for_more() {
+    use crate::oauth::grant::RequestState;
+    use steward_proto::oauth::RegisterAppRequest;
+
+    let h = Harness::oauth().await;
+    let who = h.sign_in("ada", PASSWORD, false).await.unwrap().signed_in();
+    let app = h
+        .steward
+        .register_app(
+            &who,
+            &RegisterAppRequest {
+                name: "Notes".into(),
+                redirect_uris: vec!["https://notes.example/cb".into()],
+                logo_url: None,
+                scopes: vec!["openid".into(), "email".into(), "profile".into()],
+                public: false,
+            },
+        )
+        .await
+        .unwrap();
+    let id = app.app.client_id;
+    let ask = |scope: &str| AuthorizeParams {
+        response_type: Some("code".into()),
+        client_id: Some(id.clone()),
+        redirect_uri: Some("https://notes.example/cb".into()),
+        scope: Some(scope.into()),
+        code_challenge: Some(challenge(VERIFIER)),
+        code_challenge_method: Some("S256".into()),
+        ..AuthorizeParams::default()
+    };
+    let needs = |h: &Harness, handle: String| {
+        let (steward, who) = (h.steward.clone(), who.clone());
+        async move {
+            let RequestState::Live(live) = steward.authorization_request(&handle).await.unwrap()
+            else {
+                panic!("live")
+            };
+            live.needs_consent(
+                steward
+                    .consent_of(&who, &live.client.id)
+                    .await
+                    .unwrap()
+                    .as_ref(),
+            )
+        }
+    };
+    for (scope, asked) in [
+        ("openid email", true),
+        ("openid", false),
+        ("openid email", false),
+        ("openid profile", true),
+    ] {
+        let handle = h
+            .steward
+            .start_authorization(&ask(scope))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(needs(&h, handle.clone()).await, asked, "{scope}");
+        h.steward
+            .approve_authorization(&who, &handle, &ClientInfo::default())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let connected = h.steward.connected_apps(&who).await.unwrap();
+    assert_eq!(connected[0].scopes, vec!["openid", "profile", "email"]);
+    assert_eq!(
+        h.steward.disclosures(&who).await.unwrap().len(),
+        4,
+        "every grant is logged"
+    );
+}
