@@ -589,6 +589,46 @@ async fn registering_an_app_checks_every_field_and_deleting_it_ends_its_sign_ins
         "a third-party app cannot pass for a built-in one"
     );
 
+    // The consent screen shows a registered logo (and only that page lets images
+    // from other HTTPS origins load).
+    let logo = ada
+        .post(
+            "/api/v1/apps",
+            json!({"name": "Sketch", "redirect_uris": [LOOPBACK], "scopes": ["openid"],
+                   "logo_url": "https://cdn.example/sketch.png"}),
+        )
+        .await
+        .unwrap();
+    let mut with_logo = cli_request(&challenge(VERIFIER));
+    with_logo.retain(|(k, _)| *k != "client_id" && *k != "scope");
+    with_logo.push((
+        "client_id",
+        logo.json["app"]["client_id"].as_str().unwrap().into(),
+    ));
+    with_logo.push(("scope", "openid".into()));
+    let pairs: Vec<(&str, &str)> = with_logo.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let start = ada
+        .get(&format!("/oauth/authorize?{}", query(&pairs)))
+        .await
+        .unwrap();
+    let consent = ada.get(&location(&start)).await.unwrap();
+    assert!(
+        consent
+            .text
+            .contains("src=\"https://cdn.example/sketch.png\""),
+        "{}",
+        consent.text
+    );
+    let csp = consent.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("img-src 'self' data: https:"), "{csp}");
+    let home = ada.get("/").await.unwrap();
+    assert!(
+        home.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("img-src 'self' data:;")
+    );
+
     // A refused request from a third-party app is shown with a link back, not
     // redirected at once (anyone can register an app: no open redirect).
     let mut plain = cli_request(&challenge(VERIFIER));
