@@ -14,6 +14,7 @@ pub mod flow;
 pub mod mail;
 pub mod oauth;
 pub mod ports;
+pub mod profile;
 pub mod secret;
 pub mod session;
 pub mod steward;

@@ -610,6 +610,21 @@ pub struct StoredKey {
     pub created_at: OffsetDateTime,
 }
 
+/// Profiles.
+#[async_trait]
+pub trait ProfileStore: Send + Sync {
+    /// An account's profile, if it was ever saved.
+    async fn profile(&self, account_id: Uuid) -> StoreResult<Option<crate::profile::Profile>>;
+    /// Creates or replaces an account's profile.
+    async fn save_profile(&self, profile: &crate::profile::Profile) -> StoreResult<()>;
+    /// The username and profile of the account with this (lower-case) username, if
+    /// its profile is public.
+    async fn public_profile(
+        &self,
+        username: &str,
+    ) -> StoreResult<Option<(String, crate::profile::Profile)>>;
+}
+
 /// Everything the use cases need from storage.
 pub trait Store:
     AccountStore
@@ -620,6 +635,7 @@ pub trait Store:
     + OutboxStore
     + SecurityStore
     + OAuthStore
+    + ProfileStore
     + std::fmt::Debug
 {
 }
@@ -633,6 +649,7 @@ impl<T> Store for T where
         + OutboxStore
         + SecurityStore
         + OAuthStore
+        + ProfileStore
         + std::fmt::Debug
 {
 }

@@ -43,6 +43,7 @@ struct State {
     used_challenges: HashMap<[u8; 32], OffsetDateTime>,
     secrets: HashMap<String, Vec<u8>>,
     oauth: oauth::OAuthState,
+    profiles: Vec<crate::profile::Profile>,
 }
 
 #[derive(Debug)]
@@ -604,5 +605,6 @@ impl MailRenderer for FixedMailer {
 
 mod activity;
 mod oauth;
+mod profile;
 #[cfg(test)]
 mod tests;

@@ -5,9 +5,11 @@
 pub mod account;
 pub mod error;
 pub mod oauth;
+pub mod profile;
 pub mod session;
 
 pub use account::*;
 pub use error::*;
 pub use oauth::*;
+pub use profile::*;
 pub use session::*;

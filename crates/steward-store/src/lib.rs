@@ -28,6 +28,7 @@ mod activity;
 mod changes;
 mod oauth;
 mod outbox;
+mod profiles;
 mod security;
 mod sessions;
 pub mod testing;

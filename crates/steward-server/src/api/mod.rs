@@ -7,6 +7,7 @@ pub mod health;
 pub mod live;
 pub mod me;
 pub mod openapi;
+pub mod profile;
 pub mod recovery;
 pub mod session;
 pub mod sessions;
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .merge(apps::router())
         .merge(challenge::router())
         .merge(me::router())
+        .merge(profile::router())
         .merge(recovery::router())
         .merge(session::router())
         .merge(sessions::router())

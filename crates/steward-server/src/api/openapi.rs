@@ -26,6 +26,8 @@ use crate::state::AppState;
         super::live::live,
         super::me::me,
         super::me::change_password,
+        super::profile::show,
+        super::profile::update,
         super::recovery::reset_password,
         super::recovery::complete_reset,
         super::recovery::remind_username,

@@ -11,6 +11,7 @@ pub mod home;
 pub mod legal;
 pub mod mailbox;
 pub mod oauth;
+pub mod profile;
 pub mod recovery;
 pub mod sessions;
 pub mod signin;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .merge(sessions::router())
         .merge(oauth::router())
         .merge(developer::router())
+        .merge(profile::router())
         .merge(legal::router())
         .merge(mailbox::router())
         .merge(assets::router())

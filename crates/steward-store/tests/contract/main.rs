@@ -6,12 +6,14 @@ mod accounts;
 mod activity;
 mod infra;
 mod oauth;
+mod profiles;
 mod sessions;
 
 use accounts::*;
 use activity::*;
 use infra::*;
 use oauth::*;
+use profiles::*;
 use sessions::*;
 
 use std::sync::Arc;
@@ -205,6 +207,7 @@ contract!(
     device_grants_are_decided_once_and_taken_once,
     consent_is_remembered_listed_and_revoking_it_ends_the_apps_sessions,
     signing_keys_are_kept_in_order_and_retired,
+    profiles_are_replaced_whole_and_public_only_when_marked,
 );
 
 #[tokio::test]

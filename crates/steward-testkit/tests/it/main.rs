@@ -12,6 +12,7 @@ mod oauth;
 mod ops;
 mod pages;
 mod password;
+mod profile;
 mod recovery;
 mod sessions;
 mod signin;

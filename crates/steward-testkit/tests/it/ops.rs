@@ -49,6 +49,7 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/api/v1/me/connected-apps",
         "/api/v1/me/connected-apps/{client_id}",
         "/api/v1/me/disclosures",
+        "/api/v1/me/profile",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }
