@@ -623,6 +623,19 @@ pub trait ProfileStore: Send + Sync {
         &self,
         username: &str,
     ) -> StoreResult<Option<(String, crate::profile::Profile)>>;
+    /// Replaces an account's photo by `id` (its avatars), making the profile if needed.
+    async fn save_photo(
+        &self,
+        account_id: Uuid,
+        id: Uuid,
+        large: &[u8],
+        small: &[u8],
+        at: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Removes an account's photo; `false` if it had none.
+    async fn delete_photo(&self, account_id: Uuid) -> StoreResult<bool>;
+    /// A photo by id, with whose it is and whether the profile is public.
+    async fn photo(&self, id: Uuid) -> StoreResult<Option<crate::profile::StoredPhoto>>;
 }
 
 /// Everything the use cases need from storage.

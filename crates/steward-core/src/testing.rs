@@ -44,6 +44,8 @@ struct State {
     secrets: HashMap<String, Vec<u8>>,
     oauth: oauth::OAuthState,
     profiles: Vec<crate::profile::Profile>,
+    /// Photos by id (`public` is read from the profile when asked).
+    photos: Vec<(Uuid, crate::profile::StoredPhoto)>,
 }
 
 #[derive(Debug)]

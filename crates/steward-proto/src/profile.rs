@@ -38,6 +38,9 @@ pub struct ProfileView {
     pub links: ProfileLinks,
     /// Whether `/@username` shows the public fields to everyone.
     pub public: bool,
+    /// The photo (256×256 JPEG; `…/64.jpg` for the small one), if one was uploaded.
+    #[serde(default)]
+    pub photo_url: Option<String>,
 }
 
 /// `PUT /api/v1/me/profile`: every field is replaced (absent or empty = cleared).

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use sqlx::Row;
 use steward_core::ports::{ProfileStore, StoreResult};
-use steward_core::profile::Profile;
+use steward_core::profile::{Profile, StoredPhoto};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -23,6 +23,7 @@ macro_rules! profile_from_row {
             x: r.try_get("x")?,
             linkedin: r.try_get("linkedin")?,
             public: r.try_get("public")?,
+            photo_id: r.try_get("photo_id")?,
             updated_at: Some(r.try_get::<Ts, _>("updated_at")?.0),
         }
     }};
@@ -84,6 +85,91 @@ impl ProfileStore for SqlStore {
             .map_err(backend)?;
             row.map(|r| -> Result<(String, Profile), sqlx::Error> {
                 Ok((r.try_get("username")?, profile_from_row!(&r)))
+            })
+            .transpose()
+            .map_err(backend)
+        })
+    }
+
+    async fn save_photo(
+        &self,
+        account_id: Uuid,
+        id: Uuid,
+        large: &[u8],
+        small: &[u8],
+        at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        on_db!(self, write, |pool| {
+            let mut tx = pool.begin().await.map_err(backend)?;
+            sqlx::query("DELETE FROM profile_photos WHERE account_id = $1")
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            sqlx::query(
+                "INSERT INTO profile_photos (id, account_id, large, small, created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id)
+            .bind(account_id)
+            .bind(large)
+            .bind(small)
+            .bind(Ts(at))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            sqlx::query(
+                "INSERT INTO profiles (account_id, photo_id, updated_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (account_id) DO UPDATE SET photo_id = excluded.photo_id, updated_at = excluded.updated_at",
+            )
+            .bind(account_id)
+            .bind(id)
+            .bind(Ts(at))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            tx.commit().await.map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    async fn delete_photo(&self, account_id: Uuid) -> StoreResult<bool> {
+        on_db!(self, write, |pool| {
+            let mut tx = pool.begin().await.map_err(backend)?;
+            let deleted = sqlx::query("DELETE FROM profile_photos WHERE account_id = $1")
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?
+                .rows_affected()
+                > 0;
+            sqlx::query("UPDATE profiles SET photo_id = NULL WHERE account_id = $1")
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            tx.commit().await.map_err(backend)?;
+            Ok(deleted)
+        })
+    }
+
+    async fn photo(&self, id: Uuid) -> StoreResult<Option<StoredPhoto>> {
+        on_db!(self, read, |pool| {
+            let row = sqlx::query(
+                "SELECT ph.account_id, ph.large, ph.small, COALESCE(p.public, FALSE) AS public
+                 FROM profile_photos ph LEFT JOIN profiles p ON p.account_id = ph.account_id
+                 WHERE ph.id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .map_err(backend)?;
+            row.map(|r| -> Result<StoredPhoto, sqlx::Error> {
+                Ok(StoredPhoto {
+                    account_id: r.try_get("account_id")?,
+                    public: r.try_get("public")?,
+                    large: r.try_get("large")?,
+                    small: r.try_get("small")?,
+                })
             })
             .transpose()
             .map_err(backend)

@@ -2,6 +2,8 @@
 //! may see it at `/@username`. Text is stored as typed and always rendered
 //! escaped; the rules here bound its size and check links.
 
+pub mod photo;
+
 use steward_proto::profile::{ProfileLinks, ProfileView, UpdateProfileRequest};
 use time::OffsetDateTime;
 use url::{Host, Url};
@@ -42,6 +44,8 @@ pub struct Profile {
     pub linkedin: Option<String>,
     /// Shown to everyone at `/@username`.
     pub public: bool,
+    /// The current photo, if any (set by uploading, not by saving the profile).
+    pub photo_id: Option<Uuid>,
     /// Last saved.
     pub updated_at: Option<OffsetDateTime>,
 }
@@ -62,8 +66,27 @@ impl Profile {
                 linkedin: self.linkedin.clone(),
             },
             public: self.public,
+            photo_url: self.photo_url(256),
         }
     }
+
+    /// Where the photo is served at `size` (256 or 64).
+    pub fn photo_url(&self, size: u32) -> Option<String> {
+        self.photo_id.map(|id| format!("/photos/{id}/{size}.jpg"))
+    }
+}
+
+/// A stored photo with what decides who may see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPhoto {
+    /// Whose.
+    pub account_id: Uuid,
+    /// Whether the profile is public.
+    pub public: bool,
+    /// 256×256 JPEG.
+    pub large: Vec<u8>,
+    /// 64×64 JPEG.
+    pub small: Vec<u8>,
 }
 
 /// A public profile as everyone sees it.
@@ -164,6 +187,7 @@ pub fn check_update(account_id: Uuid, req: &UpdateProfileRequest) -> CoreResult<
             &["linkedin.com"],
         ),
         public: req.public,
+        photo_id: None,
         updated_at: None,
     };
     if f.is_empty() {
@@ -193,7 +217,54 @@ impl Steward {
         let mut profile = check_update(who.account().id, req)?;
         profile.updated_at = Some(self.now());
         self.store.save_profile(&profile).await?;
+        // The photo is not part of the form: report the one stored.
+        profile.photo_id = self
+            .store
+            .profile(who.account().id)
+            .await?
+            .and_then(|p| p.photo_id);
         Ok(profile.view(who.account()))
+    }
+
+    /// Replaces the profile photo with an upload (PNG, JPEG or WebP, at most 5 MB
+    /// and 4096×4096), re-encoded without its metadata. A refused upload changes
+    /// nothing.
+    pub async fn set_photo(&self, who: &SignedIn, bytes: Vec<u8>) -> CoreResult<ProfileView> {
+        let avatars = tokio::task::spawn_blocking(move || photo::process(&bytes))
+            .await
+            .map_err(|e| CoreError::Internal(format!("photo worker: {e}")))?
+            .map_err(|e| CoreError::field("photo", e.to_string()))?;
+        let [large, small] = <[Vec<u8>; 2]>::try_from(avatars.0)
+            .map_err(|_| CoreError::Internal("two avatar sizes expected".into()))?;
+        self.store
+            .save_photo(who.account().id, Uuid::now_v7(), &large, &small, self.now())
+            .await?;
+        self.profile(who).await
+    }
+
+    /// Removes the profile photo (nothing to remove is fine).
+    pub async fn remove_photo(&self, who: &SignedIn) -> CoreResult<ProfileView> {
+        self.store.delete_photo(who.account().id).await?;
+        self.profile(who).await
+    }
+
+    /// A photo at `size` (256 or 64) for `viewer`: shown when the profile is public,
+    /// or to its owner; `None` (a 404) otherwise.
+    pub async fn photo(
+        &self,
+        id: Uuid,
+        size: u32,
+        viewer: Option<&SignedIn>,
+    ) -> CoreResult<Option<Vec<u8>>> {
+        let Some(p) = self.store.photo(id).await? else {
+            return Ok(None);
+        };
+        let allowed = p.public || viewer.is_some_and(|v| v.account().id == p.account_id);
+        Ok(match (allowed, size) {
+            (true, 256) => Some(p.large),
+            (true, 64) => Some(p.small),
+            _ => None,
+        })
     }
 
     /// The public profile at `/@username`; `None` (a 404) when there is no such

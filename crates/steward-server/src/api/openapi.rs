@@ -28,6 +28,8 @@ use crate::state::AppState;
         super::me::change_password,
         super::profile::show,
         super::profile::update,
+        super::profile::upload_photo,
+        super::profile::remove_photo,
         super::recovery::reset_password,
         super::recovery::complete_reset,
         super::recovery::remind_username,

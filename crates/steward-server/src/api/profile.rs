@@ -1,8 +1,12 @@
 //! The signed-in person's profile.
 
-use axum::extract::State;
-use axum::routing::get;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::routing::{get, put};
 use axum::{Json, Router};
+use steward_core::profile::photo::MAX_BYTES;
 use steward_proto::ErrorBody;
 use steward_proto::profile::{ProfileView, UpdateProfileRequest};
 
@@ -13,7 +17,43 @@ use crate::state::AppState;
 
 /// Routes of this feature.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/me/profile", get(show).put(update))
+    Router::new()
+        .route("/api/v1/me/profile", get(show).put(update))
+        .route(
+            "/api/v1/me/profile/photo",
+            put(upload_photo)
+                .delete(remove_photo)
+                // A little over 5 MB gets through, so a 5 MB photo is judged by the rules.
+                .layer(DefaultBodyLimit::max(MAX_BYTES + 1)),
+        )
+}
+
+/// Uploads a profile photo: the body is the image (PNG, JPEG or WebP, at most 5 MB
+/// and 4096×4096 pixels). It is re-encoded as 256 and 64 pixel JPEGs without
+/// metadata. `413` over 5 MB; `422` with `fields.photo` for anything else refused.
+#[utoipa::path(put, path = "/api/v1/me/profile/photo", tag = "me",
+    request_body(content = Vec<u8>, content_type = "image/png"),
+    responses((status = 200, body = ProfileView), (status = 401, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn upload_photo(
+    State(st): State<AppState>,
+    CurrentUser(who): CurrentUser,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<ProfileView>> {
+    let bytes = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => crate::error::ApiError::TooLarge,
+        _ => crate::error::ApiError::Malformed(e.body_text()),
+    })?;
+    Ok(Json(st.steward.set_photo(&who, bytes.to_vec()).await?))
+}
+
+/// Removes the profile photo.
+#[utoipa::path(delete, path = "/api/v1/me/profile/photo", tag = "me",
+    responses((status = 200, body = ProfileView), (status = 401, body = ErrorBody)))]
+pub async fn remove_photo(
+    State(st): State<AppState>,
+    CurrentUser(who): CurrentUser,
+) -> ApiResult<Json<ProfileView>> {
+    Ok(Json(st.steward.remove_photo(&who).await?))
 }
 
 /// Name, about, role, company, links and whether the profile is public.

@@ -2,11 +2,14 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::Response;
-use axum::routing::get;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use serde::Deserialize;
+use steward_core::CoreError;
+use steward_core::profile::photo::MAX_BYTES;
 use steward_proto::profile::{ProfileLinks, ProfileView, UpdateProfileRequest};
 
 use crate::error::ApiError;
@@ -20,7 +23,137 @@ use crate::web::view::{FormErrors, Nav, form_status, page, same_account, see_oth
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/settings/profile", get(edit).post(save))
+        .route(
+            "/settings/profile/photo",
+            post(upload_photo)
+                // The photo, the other form fields and multipart framing.
+                .layer(DefaultBodyLimit::max(MAX_BYTES + 64 * 1024)),
+        )
+        .route("/settings/profile/photo/remove", post(remove_photo))
+        .route("/photos/{id}/{file}", get(photo))
         .route("/@{username}", get(public))
+}
+
+/// `POST /settings/profile/photo` (multipart: `as_account`, `photo`).
+async fn upload_photo(
+    State(st): State<AppState>,
+    MaybeUser(who): MaybeUser,
+    nav: Nav,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiError> {
+    let Some(who) = who else {
+        return Ok(see_other("/signin?next=/settings/profile"));
+    };
+    let result: Result<(), ApiError> = async {
+        let mut multipart = multipart.map_err(|e| ApiError::Malformed(e.body_text()))?;
+        let (mut account, mut photo) = (String::new(), None);
+        while let Some(field) = multipart
+            .next_field()
+            .await
+            .map_err(|e| too_large_or_malformed(e.status(), e.body_text()))?
+        {
+            match field.name() {
+                Some("as_account") => {
+                    account = field
+                        .text()
+                        .await
+                        .map_err(|e| too_large_or_malformed(e.status(), e.body_text()))?;
+                }
+                Some("photo") => {
+                    photo = Some(
+                        field
+                            .bytes()
+                            .await
+                            .map_err(|e| too_large_or_malformed(e.status(), e.body_text()))?,
+                    );
+                }
+                _ => {}
+            }
+        }
+        same_account(&who, &account)?;
+        let photo = photo
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| CoreError::field("photo", "Choose a picture to upload."))?;
+        st.steward.set_photo(&who, photo.to_vec()).await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(see_other("/settings/profile?saved=1")),
+        Err(e @ ApiError::AccountSwitched) => Err(e),
+        Err(e) => {
+            let view = st.steward.profile(&who).await?;
+            let errors = match &e {
+                ApiError::TooLarge => {
+                    let mut f = FormErrors::none();
+                    f.summary = Some("The photo was not saved.".into());
+                    f.fields
+                        .insert("photo".into(), "The photo is larger than 5 MB.".into());
+                    f
+                }
+                other => FormErrors::from_error(other),
+            };
+            Ok(page(form_status(&e), &edit_page(nav, view, errors, None)))
+        }
+    }
+}
+
+fn too_large_or_malformed(status: StatusCode, text: String) -> ApiError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::TooLarge
+    } else {
+        ApiError::Malformed(text)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct GuardForm {
+    #[serde(default)]
+    as_account: String,
+}
+
+/// `POST /settings/profile/photo/remove`.
+async fn remove_photo(
+    State(st): State<AppState>,
+    MaybeUser(who): MaybeUser,
+    FormBody(f): FormBody<GuardForm>,
+) -> Result<Response, ApiError> {
+    let Some(who) = who else {
+        return Ok(see_other("/signin?next=/settings/profile"));
+    };
+    same_account(&who, &f.as_account)?;
+    st.steward.remove_photo(&who).await?;
+    Ok(see_other("/settings/profile?saved=1"))
+}
+
+/// `GET /photos/{id}/{256|64}.jpg`: to everyone when the profile is public, else
+/// to its owner only.
+async fn photo(
+    State(st): State<AppState>,
+    MaybeUser(who): MaybeUser,
+    Path((id, file)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let size = match file.as_str() {
+        "256.jpg" => 256,
+        "64.jpg" => 64,
+        _ => return Err(ApiError::NotFound),
+    };
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
+    let bytes = st
+        .steward
+        .photo(id, size, who.as_ref())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            // A new upload has a new address, so a copy never goes stale; a private
+            // photo is kept out of shared caches.
+            (header::CACHE_CONTROL, "private, max-age=300"),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 /// A one-line input of the form.
@@ -37,6 +170,7 @@ struct EditPage {
     nav: Nav,
     username: String,
     about: String,
+    photo: String,
     form: ProfileView,
     text_fields: Vec<TextField>,
     errors: FormErrors,
@@ -49,6 +183,7 @@ struct PublicPage {
     nav: Nav,
     title: String,
     username: String,
+    photo: String,
     p: steward_core::profile::Profile,
     links: Vec<(&'static str, String)>,
 }
@@ -127,6 +262,7 @@ fn edit_page(nav: Nav, form: ProfileView, errors: FormErrors, flash: Option<Stri
         nav,
         username: form.username.clone(),
         about: form.about.clone().unwrap_or_default(),
+        photo: form.photo_url.clone().unwrap_or_default(),
         text_fields: fields(&form),
         form,
         errors,
@@ -181,7 +317,9 @@ async fn save(
         Err(e) => {
             let e = ApiError::from(e);
             // Shown again as typed, so nothing the person wrote is lost.
+            let photo_url = st.steward.profile(&who).await?.photo_url;
             let typed = ProfileView {
+                photo_url,
                 username: who.account().username.clone(),
                 name: req.name,
                 about: req.about,
@@ -235,6 +373,7 @@ async fn public(
                 .name
                 .clone()
                 .unwrap_or_else(|| format!("@{}", found.username)),
+            photo: p.photo_url(256).unwrap_or_default(),
             username: found.username,
             p,
             links,

@@ -12,5 +12,16 @@ CREATE TABLE profiles (
     x           TEXT,
     linkedin    TEXT,
     public      BOOLEAN NOT NULL DEFAULT FALSE,
+    photo_id    UUID,
     updated_at  TIMESTAMPTZ NOT NULL
+);
+
+-- Profile photos, re-encoded as square JPEGs (256 and 64 pixels). A new upload
+-- gets a new id, so its address changes and caches never show the old one.
+CREATE TABLE profile_photos (
+    id          UUID PRIMARY KEY NOT NULL,
+    account_id  UUID NOT NULL UNIQUE REFERENCES accounts(id) ON DELETE CASCADE,
+    large       BYTEA NOT NULL,
+    small       BYTEA NOT NULL,
+    created_at  TIMESTAMPTZ NOT NULL
 );

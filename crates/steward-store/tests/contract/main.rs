@@ -208,6 +208,7 @@ contract!(
     consent_is_remembered_listed_and_revoking_it_ends_the_apps_sessions,
     signing_keys_are_kept_in_order_and_retired,
     profiles_are_replaced_whole_and_public_only_when_marked,
+    a_photo_replaces_the_last_and_survives_profile_saves,
 );
 
 #[tokio::test]

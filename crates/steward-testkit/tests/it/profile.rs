@@ -121,3 +121,198 @@ async fn the_profile_page_saves_and_shows_errors_with_what_was_typed() {
     );
     s.stop().await;
 }
+
+fn picture(w: u32, h: u32, format: image::ImageFormat) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([x as u8, y as u8, 200]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, format).unwrap();
+    out.into_inner()
+}
+
+async fn put_photo(
+    s: &TestServer,
+    c: &steward_testkit::ApiClient,
+    bytes: Vec<u8>,
+) -> steward_testkit::client::Answer {
+    c.send_raw(
+        reqwest::Method::PUT,
+        "/api/v1/me/profile/photo",
+        "image/png",
+        bytes,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{}: {e}", s.base))
+}
+
+#[tokio::test]
+async fn photos_are_checked_re_encoded_and_shown_only_as_the_profile_allows() {
+    let s = TestServer::start().await.unwrap();
+    let ada = confirmed_account(&s, "ada@example.com", "ada").await;
+
+    // Hostile or wrong uploads: each a specific error, nothing saved.
+    let r = put_photo(&s, &ada, b"GIF89a\x01\x00\x01\x00\x00\x00\x00".to_vec()).await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.json["error"]["fields"]["photo"]
+            .as_str()
+            .unwrap()
+            .contains("PNG, JPEG or WebP")
+    );
+    let r = put_photo(&s, &ada, b"%PDF-1.7 definitely not a picture".to_vec()).await;
+    assert!(
+        r.json["error"]["fields"]["photo"]
+            .as_str()
+            .unwrap()
+            .contains("not an image")
+    );
+    let r = put_photo(&s, &ada, picture(4100, 10, image::ImageFormat::Png)).await;
+    assert!(
+        r.json["error"]["fields"]["photo"]
+            .as_str()
+            .unwrap()
+            .contains("4100×10"),
+        "{}",
+        r.text
+    );
+    let r = put_photo(&s, &ada, vec![0x89; 5 * 1024 * 1024 + 10]).await;
+    assert_eq!(r.status, 413, "over 5 MB");
+    let png = picture(400, 300, image::ImageFormat::Png);
+    let r = put_photo(&s, &ada, png[..png.len() / 2].to_vec()).await;
+    assert!(
+        r.json["error"]["fields"]["photo"]
+            .as_str()
+            .unwrap()
+            .contains("could not be read")
+    );
+    assert!(ada.get("/api/v1/me/profile").await.unwrap().json["photo_url"].is_null());
+
+    // A good one becomes square JPEGs.
+    let r = put_photo(&s, &ada, picture(400, 300, image::ImageFormat::WebP)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let url = r.json["photo_url"].as_str().unwrap().to_owned();
+    assert!(url.starts_with("/photos/") && url.ends_with("/256.jpg"));
+    let got = ada.get(&url).await.unwrap();
+    assert_eq!(got.headers["content-type"], "image/jpeg");
+    let small = url.replace("256.jpg", "64.jpg");
+
+    // Private profile: the owner sees the photo, nobody else does.
+    let stranger = s.client().unwrap();
+    assert_eq!(stranger.get(&url).await.unwrap().status, 404);
+    let profile = serde_json::json!({"name": "Ada", "public": true});
+    assert_eq!(
+        ada.put("/api/v1/me/profile", profile).await.unwrap().status,
+        200
+    );
+    assert_eq!(stranger.get(&url).await.unwrap().status, 200, "public now");
+    assert_eq!(stranger.get(&small).await.unwrap().status, 200);
+    assert!(stranger.get("/@ada").await.unwrap().text.contains(&url));
+    assert_eq!(
+        stranger
+            .get(&url.replace("256.jpg", "999.jpg"))
+            .await
+            .unwrap()
+            .status,
+        404
+    );
+
+    // Saving the profile keeps the photo; removing it takes it down.
+    let r = ada
+        .put("/api/v1/me/profile", serde_json::json!({"public": true}))
+        .await
+        .unwrap();
+    assert_eq!(r.json["photo_url"], url.as_str());
+    let r = ada.delete("/api/v1/me/profile/photo").await.unwrap();
+    assert_eq!(r.status, 200);
+    assert!(r.json["photo_url"].is_null());
+    assert_eq!(stranger.get(&url).await.unwrap().status, 404);
+    s.stop().await;
+}
+
+/// In Chromium: upload a photo, make the profile public, see `/@ada` signed out,
+/// make it private again, and get "Profile not found".
+#[tokio::test]
+async fn in_chromium_a_photo_and_a_public_profile_are_seen_signed_out_until_made_private() {
+    use crate::cli::{click, sign_in_on_page, wait_for};
+    use steward_testkit::browser::Browser;
+    use thirtyfour::prelude::*;
+
+    let s = TestServer::start().await.unwrap();
+    confirmed_account(&s, "ada@example.com", "ada").await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("me.jpg");
+    std::fs::write(&file, picture(640, 480, image::ImageFormat::Jpeg)).unwrap();
+
+    let browser = Browser::start().await.unwrap();
+    let d = &browser.driver;
+    d.goto(&format!("{}/settings/profile", s.base))
+        .await
+        .unwrap();
+    sign_in_on_page(d, "ada").await;
+    wait_for(d, &["Upload a photo"]).await;
+    d.find(By::Id("photo"))
+        .await
+        .unwrap()
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    click(d, By::Id("upload-photo")).await;
+    wait_for(d, &["Your profile was updated"]).await;
+    let photo = d
+        .find(By::Id("current-photo"))
+        .await
+        .unwrap()
+        .attr("src")
+        .await
+        .unwrap()
+        .unwrap();
+    d.find(By::Id("name"))
+        .await
+        .unwrap()
+        .send_keys("Ada Lovelace")
+        .await
+        .unwrap();
+    click(d, By::Id("public")).await;
+    click(d, By::Id("update-profile")).await;
+    wait_for(d, &["Your profile is public"]).await;
+
+    // Signed out (a fresh browser profile): the public page with its photo.
+    let visitor = Browser::start().await.unwrap();
+    let v = &visitor.driver;
+    v.goto(&format!("{}/@ada", s.base)).await.unwrap();
+    wait_for(v, &["Ada Lovelace"]).await;
+    let img = v.find(By::Css("#public-profile img")).await.unwrap();
+    assert_eq!(
+        img.attr("src").await.unwrap().as_deref(),
+        Some(photo.as_str())
+    );
+    let loaded: bool = v
+        .execute(
+            "return document.querySelector('#public-profile img').naturalWidth === 256;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .convert()
+        .unwrap();
+    assert!(loaded, "the photo loads for a signed-out visitor");
+
+    // Private again: the visitor gets 404.
+    click(d, By::Id("public")).await;
+    click(d, By::Id("update-profile")).await;
+    wait_for(d, &["Your profile is private"]).await;
+    v.refresh().await.unwrap();
+    wait_for(v, &["Profile not found"]).await;
+    let status: i64 = v
+        .execute(
+            "const r = await fetch(location.href); return r.status;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .convert()
+        .unwrap();
+    assert_eq!(status, 404);
+    visitor.quit().await.unwrap();
+    browser.quit().await.unwrap();
+    s.stop().await;
+}
