@@ -55,6 +55,8 @@ pub struct CoreConfig {
     pub oauth_access_ttl: time::Duration,
     /// How long an app stays signed in without refreshing (each refresh extends it).
     pub oauth_refresh_ttl: time::Duration,
+    /// How long a username given up by a change stays reserved (and redirects).
+    pub username_hold: time::Duration,
 }
 
 impl Default for CoreConfig {
@@ -84,6 +86,7 @@ impl Default for CoreConfig {
             emails_per_address_per_hour: 5,
             oauth_access_ttl: time::Duration::minutes(15),
             oauth_refresh_ttl: time::Duration::days(30),
+            username_hold: time::Duration::days(30),
         }
     }
 }

@@ -134,6 +134,23 @@ pub trait AccountStore: Send + Sync {
     ) -> StoreResult<()>;
     /// The consent ledger of an account, oldest first.
     async fn consents(&self, account_id: Uuid) -> StoreResult<Vec<ConsentRecord>>;
+    /// Renames an account to `new` (lower-case), keeping its former name reserved for
+    /// it until `hold_until`, and records `event`, atomically. `UsernameTaken` if
+    /// another account has `new` or holds it after `now`.
+    async fn change_username(
+        &self,
+        account_id: Uuid,
+        new: &str,
+        hold_until: OffsetDateTime,
+        event: &SecurityEvent,
+        now: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// The account holding a given-up username after `now`, with its current username.
+    async fn username_hold(
+        &self,
+        username: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<(Uuid, String)>>;
 }
 
 /// Emailed single-use tokens.

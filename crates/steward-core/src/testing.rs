@@ -46,6 +46,8 @@ struct State {
     profiles: Vec<crate::profile::Profile>,
     /// Photos by id (`public` is read from the profile when asked).
     photos: Vec<(Uuid, crate::profile::StoredPhoto)>,
+    /// Given-up usernames: (username, holder, until).
+    username_holds: Vec<(String, Uuid, OffsetDateTime)>,
 }
 
 #[derive(Debug)]
@@ -262,6 +264,51 @@ impl AccountStore for MemStore {
             .collect();
         out.sort_by_key(|c| (c.at, c.id));
         Ok(out)
+    }
+
+    async fn change_username(
+        &self,
+        account_id: Uuid,
+        new: &str,
+        hold_until: OffsetDateTime,
+        event: &SecurityEvent,
+        now: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let mut st = self.lock();
+        let taken = st.accounts.iter().any(|a| a.account.username == new)
+            || st
+                .username_holds
+                .iter()
+                .any(|(u, a, until)| u == new && *a != account_id && *until > now);
+        if taken {
+            return Err(StoreError::UsernameTaken);
+        }
+        let Some(row) = st.accounts.iter_mut().find(|a| a.account.id == account_id) else {
+            return Err(StoreError::Backend("no such account".into()));
+        };
+        let old = std::mem::replace(&mut row.account.username, new.to_owned());
+        st.username_holds.retain(|(u, _, _)| u != new && *u != old);
+        st.username_holds.push((old, account_id, hold_until));
+        st.events.push(event.clone());
+        Ok(())
+    }
+
+    async fn username_hold(
+        &self,
+        username: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<(Uuid, String)>> {
+        let st = self.lock();
+        Ok(st
+            .username_holds
+            .iter()
+            .find(|(u, _, until)| u == username && *until > now)
+            .and_then(|(_, a, _)| {
+                st.accounts
+                    .iter()
+                    .find(|x| x.account.id == *a)
+                    .map(|x| (*a, x.account.username.clone()))
+            }))
     }
 }
 

@@ -84,6 +84,14 @@ pub struct ChangePasswordRequest {
     pub new_password: String,
 }
 
+/// `PUT /api/v1/me/username`: choose another username.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeUsernameRequest {
+    /// The new username (rules as at sign-up).
+    pub username: String,
+}
+
 /// `GET /api/v1/challenge`: an ALTCHA proof-of-work challenge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Challenge {

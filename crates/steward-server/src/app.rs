@@ -69,6 +69,7 @@ fn core_config(cfg: &Config) -> CoreConfig {
         activity_ip_retention: time::Duration::days(cfg.activity.ip_retention_days.into()),
         oauth_access_ttl: time::Duration::minutes(cfg.oauth.access_token_minutes.into()),
         oauth_refresh_ttl: time::Duration::days(cfg.oauth.refresh_days.into()),
+        username_hold: time::Duration::days(cfg.accounts.username_hold_days.into()),
         ..CoreConfig::default()
     }
 }

@@ -49,8 +49,27 @@ pub struct Config {
     pub geoip: GeoIpConfig,
     /// The OAuth 2.0 / OpenID Connect provider.
     pub oauth: OAuthConfig,
+    /// Account rules.
+    pub accounts: AccountsConfig,
     /// Where the master key that seals stored signing keys is kept.
     pub secrets: SecretsConfig,
+}
+
+/// Account rules.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountsConfig {
+    /// Days a username given up by a change stays reserved for its former owner
+    /// (and `/@old` redirects).
+    pub username_hold_days: u32,
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        Self {
+            username_hold_days: 30,
+        }
+    }
 }
 
 /// The OAuth 2.0 / OpenID Connect provider.
@@ -234,6 +253,7 @@ impl Default for Config {
             mailbox_page: true,
             sessions: SessionsConfig::default(),
             oauth: OAuthConfig::default(),
+            accounts: AccountsConfig::default(),
             secrets: SecretsConfig::default(),
             activity: ActivityConfig::default(),
             geoip: GeoIpConfig::default(),
@@ -455,6 +475,11 @@ impl Config {
         {
             return Err(ConfigError::Invalid(
                 "sessions: at most 3650 remember_days, 87600 absolute_hours, 5256000 idle_minutes and 86400 cache_ttl_secs".into(),
+            ));
+        }
+        if self.accounts.username_hold_days > 3_650 {
+            return Err(ConfigError::Invalid(
+                "accounts.username_hold_days must be at most 3650".into(),
             ));
         }
         let o = &self.oauth;

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use sqlx::Row;
 use steward_core::account::Account;
 use steward_core::activity::SecurityEvent;
+use steward_core::error::StoreError;
 use steward_core::mail::OutgoingMail;
 use steward_core::ports::{AccountStore, ConsentRecord, StoreResult};
 use time::OffsetDateTime;
@@ -240,6 +241,88 @@ impl AccountStore for SqlStore {
                 })
                 .collect::<Result<_, _>>()
                 .map_err(backend)
+        })
+    }
+
+    async fn change_username(
+        &self,
+        account_id: Uuid,
+        new: &str,
+        hold_until: OffsetDateTime,
+        event: &SecurityEvent,
+        now: OffsetDateTime,
+    ) -> StoreResult<()> {
+        on_db!(self, write, |pool| {
+            let mut tx = pool.begin().await.map_err(backend)?;
+            let held_by_other = sqlx::query(
+                "SELECT 1 FROM username_holds WHERE username = $1 AND until > $2 AND account_id <> $3",
+            )
+            .bind(new)
+            .bind(Ts(now))
+            .bind(account_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?
+            .is_some();
+            if held_by_other {
+                return Err(StoreError::UsernameTaken);
+            }
+            let old: String = sqlx::query("SELECT username FROM accounts WHERE id = $1")
+                .bind(account_id)
+                .fetch_one(&mut *tx)
+                .await
+                .and_then(|r| r.try_get("username"))
+                .map_err(backend)?;
+            // A unique violation here (someone has it) maps to `UsernameTaken`.
+            sqlx::query("UPDATE accounts SET username = $1, updated_at = $2 WHERE id = $3")
+                .bind(new)
+                .bind(Ts(now))
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            sqlx::query("DELETE FROM username_holds WHERE username = $1")
+                .bind(new)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            sqlx::query(
+                "INSERT INTO username_holds (username, account_id, until) VALUES ($1, $2, $3)
+                 ON CONFLICT (username) DO UPDATE SET account_id = excluded.account_id, until = excluded.until",
+            )
+            .bind(&old)
+            .bind(account_id)
+            .bind(Ts(hold_until))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            record_in_tx!(tx, event)?;
+            notify_in_tx!(self, tx, account_id);
+            tx.commit().await.map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    async fn username_hold(
+        &self,
+        username: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<(Uuid, String)>> {
+        on_db!(self, read, |pool| {
+            let row = sqlx::query(
+                "SELECT h.account_id, a.username FROM username_holds h JOIN accounts a ON a.id = h.account_id
+                 WHERE h.username = $1 AND h.until > $2",
+            )
+            .bind(username)
+            .bind(Ts(now))
+            .fetch_optional(pool)
+            .await
+            .map_err(backend)?;
+            row.map(|r| -> Result<(Uuid, String), sqlx::Error> {
+                Ok((r.try_get("account_id")?, r.try_get("username")?))
+            })
+            .transpose()
+            .map_err(backend)
         })
     }
 }

@@ -46,11 +46,13 @@ pub enum EventKind {
     AppRevoked,
     /// An app's sign-in was ended because one of its tokens was used twice (detail: its name).
     AppTokenReused,
+    /// The username was changed (detail: `old → new`).
+    UsernameChanged,
 }
 
 impl EventKind {
     /// Every kind, for parsing.
-    pub const ALL: [EventKind; 16] = [
+    pub const ALL: [EventKind; 17] = [
         EventKind::AccountCreated,
         EventKind::SignedIn,
         EventKind::SignInFailed,
@@ -67,6 +69,7 @@ impl EventKind {
         EventKind::AppAuthorized,
         EventKind::AppRevoked,
         EventKind::AppTokenReused,
+        EventKind::UsernameChanged,
     ];
 
     /// Stored and wire name.
@@ -88,6 +91,7 @@ impl EventKind {
             EventKind::AppAuthorized => "app_authorized",
             EventKind::AppRevoked => "app_revoked",
             EventKind::AppTokenReused => "app_token_reused",
+            EventKind::UsernameChanged => "username_changed",
         }
     }
 
@@ -115,6 +119,7 @@ impl EventKind {
             EventKind::AppAuthorized => "Signed in to an app",
             EventKind::AppRevoked => "App access removed",
             EventKind::AppTokenReused => "App signed out: a token was used twice (possible theft)",
+            EventKind::UsernameChanged => "Username changed",
         }
     }
 }

@@ -49,6 +49,11 @@ impl Steward {
             .account_by_username(username.as_str())
             .await?
             .is_some()
+            || self
+                .store
+                .username_hold(username.as_str(), self.now())
+                .await?
+                .is_some()
         {
             return Err(CoreError::UsernameTaken);
         }

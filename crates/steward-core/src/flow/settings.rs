@@ -9,6 +9,45 @@ use crate::session::{ClientInfo, SignedIn};
 use crate::steward::Steward;
 
 impl Steward {
+    /// Changes the username (rules as at sign-up). The old one stays reserved for this
+    /// account for `username_hold` (nobody else can take it; `/@old` redirects), and
+    /// this account can take it back meanwhile.
+    pub async fn change_username(
+        &self,
+        who: &SignedIn,
+        new: &str,
+        client: &ClientInfo,
+    ) -> CoreResult<crate::account::Account> {
+        let account = who.account();
+        let new = crate::account::Username::parse(new)?;
+        if new.as_str() == account.username {
+            return Err(CoreError::field(
+                "username",
+                "This is already your username.",
+            ));
+        }
+        let now = self.now();
+        let event = SecurityEvent::new(account.id, EventKind::UsernameChanged, client, now)
+            .about(who.session())
+            .detail(format!("{} → {}", account.username, new.as_str()));
+        self.store
+            .change_username(
+                account.id,
+                new.as_str(),
+                now + self.cfg.username_hold,
+                &event,
+                now,
+            )
+            .await?;
+        // Cached sessions carry the account: drop them everywhere.
+        self.account_changed(account.id);
+        tracing::info!(account = %account.id, "username changed");
+        self.store
+            .account_by_id(account.id)
+            .await?
+            .ok_or(CoreError::Unauthenticated)
+    }
+
     /// Changes the password: the current one is required, other sessions end, the owner is told.
     pub async fn change_password(
         &self,

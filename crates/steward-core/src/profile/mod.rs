@@ -267,6 +267,20 @@ impl Steward {
         })
     }
 
+    /// The current username of the account that gave `username` up recently (for
+    /// `/@old` to redirect), if any.
+    pub async fn renamed_to(&self, username: &str) -> CoreResult<Option<String>> {
+        let name = username.trim().to_ascii_lowercase();
+        if name.is_empty() || name.len() > 64 {
+            return Ok(None);
+        }
+        Ok(self
+            .store
+            .username_hold(&name, self.now())
+            .await?
+            .map(|(_, current)| current))
+    }
+
     /// The public profile at `/@username`; `None` (a 404) when there is no such
     /// account or its profile is private.
     pub async fn public_profile(&self, username: &str) -> CoreResult<Option<PublicProfile>> {

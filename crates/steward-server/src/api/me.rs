@@ -1,9 +1,9 @@
-//! The signed-in account: `GET /api/v1/me`, `PUT /api/v1/me/password`.
+//! The signed-in account: `GET /api/v1/me`, `PUT /api/v1/me/password`, `PUT /api/v1/me/username`.
 
 use axum::extract::State;
 use axum::routing::{get, put};
 use axum::{Json, Router};
-use steward_proto::{Accepted, ChangePasswordRequest, ErrorBody, Me};
+use steward_proto::{Accepted, ChangePasswordRequest, ChangeUsernameRequest, ErrorBody, Me};
 
 use crate::error::ApiResult;
 use crate::http::client::{Client, CurrentUser};
@@ -15,6 +15,24 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/me", get(me))
         .route("/api/v1/me/password", put(change_password))
+        .route("/api/v1/me/username", put(change_username))
+}
+
+/// Changes the username. The old one stays reserved for this account for 30 days
+/// (`accounts.username_hold_days`) and `/@old` redirects meanwhile.
+#[utoipa::path(put, path = "/api/v1/me/username", tag = "me", request_body = ChangeUsernameRequest,
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn change_username(
+    State(st): State<AppState>,
+    client: Client,
+    CurrentUser(who): CurrentUser,
+    JsonBody(req): JsonBody<ChangeUsernameRequest>,
+) -> ApiResult<Json<Me>> {
+    let account = st
+        .steward
+        .change_username(&who, &req.username, &client.api())
+        .await?;
+    Ok(Json(account.to_me()))
 }
 
 /// The signed-in account.

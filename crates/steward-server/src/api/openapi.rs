@@ -26,6 +26,7 @@ use crate::state::AppState;
         super::live::live,
         super::me::me,
         super::me::change_password,
+        super::me::change_username,
         super::profile::show,
         super::profile::update,
         super::profile::upload_photo,

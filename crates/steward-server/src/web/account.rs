@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/settings", get(show))
         .route("/settings/password", post(change_password))
+        .route("/settings/username", post(change_username))
         .route("/settings/resend-verification", post(resend))
         .route("/verify-email", get(show_verify).post(verify))
 }
@@ -37,6 +38,20 @@ struct SettingsPage {
     email: String,
     verified: bool,
     created: String,
+    /// Errors of the username form (the password form has `errors`).
+    username_errors: FormErrors,
+    /// What was typed in the username form.
+    new_username: String,
+    hold_days: u32,
+}
+
+/// The username form.
+#[derive(Debug, Deserialize)]
+struct UsernameForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    as_account: String,
 }
 
 #[derive(Template)]
@@ -70,7 +85,13 @@ struct TokenForm {
     token: String,
 }
 
-fn settings(nav: &Nav, who: &SignedIn, errors: FormErrors, flash: Option<String>) -> SettingsPage {
+fn settings(
+    st: &AppState,
+    nav: &Nav,
+    who: &SignedIn,
+    errors: FormErrors,
+    flash: Option<String>,
+) -> SettingsPage {
     let a = who.account();
     let date = time::macros::format_description!("[year]-[month]-[day]");
     SettingsPage {
@@ -81,6 +102,9 @@ fn settings(nav: &Nav, who: &SignedIn, errors: FormErrors, flash: Option<String>
         email: a.email.clone(),
         verified: a.email_verified_at.is_some(),
         created: a.created_at.format(&date).unwrap_or_default(),
+        username_errors: FormErrors::none(),
+        new_username: String::new(),
+        hold_days: st.cfg.accounts.username_hold_days,
     }
 }
 
@@ -88,11 +112,11 @@ fn to_signin() -> Response {
     see_other("/signin?next=/settings")
 }
 
-async fn show(MaybeUser(who): MaybeUser, nav: Nav) -> Response {
+async fn show(State(st): State<AppState>, MaybeUser(who): MaybeUser, nav: Nav) -> Response {
     match who {
         Some(who) => page(
             StatusCode::OK,
-            &settings(&nav, &who, FormErrors::none(), None),
+            &settings(&st, &nav, &who, FormErrors::none(), None),
         ),
         None => to_signin(),
     }
@@ -119,6 +143,7 @@ async fn change_password(
         Ok(()) => page(
             StatusCode::OK,
             &settings(
+                &st,
                 &nav,
                 &who,
                 FormErrors::none(),
@@ -128,10 +153,52 @@ async fn change_password(
         Err(e) => with_retry_after(
             page(
                 form_status(&e),
-                &settings(&nav, &who, FormErrors::from_error(&e), None),
+                &settings(&st, &nav, &who, FormErrors::from_error(&e), None),
             ),
             &e,
         ),
+    }
+}
+
+/// `POST /settings/username` (**Change Username**).
+async fn change_username(
+    State(st): State<AppState>,
+    client: Client,
+    MaybeUser(who): MaybeUser,
+    nav: Nav,
+    FormBody(f): FormBody<UsernameForm>,
+) -> Response {
+    let Some(who) = who else { return to_signin() };
+    let hold_days = st.cfg.accounts.username_hold_days;
+    let result: Result<steward_core::account::Account, ApiError> = async {
+        same_account(&who, &f.as_account)?;
+        Ok(st
+            .steward
+            .change_username(&who, &f.username, &client.0)
+            .await?)
+    }
+    .await;
+    match result {
+        Ok(account) => {
+            let mut p = settings(
+                &st,
+                &nav,
+                &who,
+                FormErrors::none(),
+                Some(format!(
+                    "Your username is now {}. Your old username stays reserved for you for {hold_days} days, and links to it lead to your new one.",
+                    account.username
+                )),
+            );
+            p.username = account.username;
+            page(StatusCode::OK, &p)
+        }
+        Err(e) => {
+            let mut p = settings(&st, &nav, &who, FormErrors::none(), None);
+            p.username_errors = FormErrors::from_error(&e);
+            p.new_username = f.username.chars().take(64).collect();
+            page(form_status(&e), &p)
+        }
     }
 }
 
@@ -152,6 +219,7 @@ async fn resend(
         Ok(()) => page(
             StatusCode::OK,
             &settings(
+                &st,
                 &nav,
                 &who,
                 FormErrors::none(),
@@ -164,7 +232,7 @@ async fn resend(
         Err(e) => with_retry_after(
             page(
                 form_status(&e),
-                &settings(&nav, &who, FormErrors::from_error(&e), None),
+                &settings(&st, &nav, &who, FormErrors::from_error(&e), None),
             ),
             &e,
         ),

@@ -5,7 +5,7 @@ use axum::Router;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use steward_core::CoreError;
@@ -344,6 +344,13 @@ async fn public(
     Path(username): Path<String>,
 ) -> Result<Response, ApiError> {
     let Some(found) = st.steward.public_profile(&username).await? else {
+        // A username given up recently leads to the new one, if that profile is public
+        // (a private one must not reveal the rename).
+        if let Some(new) = st.steward.renamed_to(&username).await?
+            && st.steward.public_profile(&new).await?.is_some()
+        {
+            return Ok(Redirect::temporary(&format!("/@{new}")).into_response());
+        }
         return Ok(page(
             StatusCode::NOT_FOUND,
             &Notice {

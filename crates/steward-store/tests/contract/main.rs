@@ -209,6 +209,7 @@ contract!(
     signing_keys_are_kept_in_order_and_retired,
     profiles_are_replaced_whole_and_public_only_when_marked,
     a_photo_replaces_the_last_and_survives_profile_saves,
+    a_renamed_account_holds_its_old_username,
 );
 
 #[tokio::test]

@@ -77,3 +77,58 @@ pub(super) async fn a_photo_replaces_the_last_and_survives_profile_saves(s: &Sql
     assert_eq!(s.profile(id).await.unwrap().unwrap().photo_id, None);
     assert!(s.photo(second).await.unwrap().is_none());
 }
+
+pub(super) async fn a_renamed_account_holds_its_old_username(s: &SqlStore) {
+    let (a, _) = new_account("hal@example.com", "hal");
+    let (b, _) = new_account("ivy@example.com", "ivy");
+    s.create_account(&a).await.unwrap();
+    s.create_account(&b).await.unwrap();
+    let (ida, idb) = (a.account.id, b.account.id);
+    let until = t0() + Duration::days(30);
+    let ev = || event(ida, EventKind::UsernameChanged, t0());
+    assert!(matches!(
+        s.change_username(ida, "ivy", until, &ev(), t0()).await,
+        Err(StoreError::UsernameTaken)
+    ));
+    s.change_username(ida, "hal9000", until, &ev(), t0())
+        .await
+        .unwrap();
+    assert_eq!(
+        s.account_by_id(ida).await.unwrap().unwrap().username,
+        "hal9000"
+    );
+    assert_eq!(
+        s.username_hold("hal", t0()).await.unwrap(),
+        Some((ida, "hal9000".to_owned()))
+    );
+    let ev_b = || event(idb, EventKind::UsernameChanged, t0());
+    assert!(matches!(
+        s.change_username(idb, "hal", until, &ev_b(), t0()).await,
+        Err(StoreError::UsernameTaken)
+    ));
+    assert!(
+        s.username_hold("hal", until).await.unwrap().is_none(),
+        "released"
+    );
+    s.change_username(idb, "hal", until + Duration::days(30), &ev_b(), until)
+        .await
+        .unwrap();
+    assert_eq!(s.account_by_id(idb).await.unwrap().unwrap().username, "hal");
+    // The former owner takes its held name back.
+    s.change_username(ida, "hal9000-2", until, &ev(), t0())
+        .await
+        .unwrap();
+    s.change_username(ida, "hal9000", until, &ev(), t0())
+        .await
+        .unwrap();
+    assert!(s.username_hold("hal9000", t0()).await.unwrap().is_none());
+    assert_eq!(
+        s.events(ida, None, 10)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|e| e.kind == EventKind::UsernameChanged)
+            .count(),
+        3
+    );
+}

@@ -50,6 +50,8 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/api/v1/me/connected-apps/{client_id}",
         "/api/v1/me/disclosures",
         "/api/v1/me/profile",
+        "/api/v1/me/profile/photo",
+        "/api/v1/me/username",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }

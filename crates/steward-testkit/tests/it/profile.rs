@@ -316,3 +316,100 @@ async fn in_chromium_a_photo_and_a_public_profile_are_seen_signed_out_until_made
     browser.quit().await.unwrap();
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_username_change_keeps_the_old_name_reserved_and_redirecting_for_30_days() {
+    let s = TestServer::start().await.unwrap();
+    let ada = confirmed_account(&s, "ada@example.com", "ada").await;
+    let bob = confirmed_account(&s, "bob@example.com", "bob").await;
+    let r = ada
+        .put("/api/v1/me/profile", json!({"name": "Ada", "public": true}))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+
+    let r = ada
+        .put("/api/v1/me/username", json!({"username": "BOB"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 409, "taken, whatever the case");
+    let r = ada
+        .put("/api/v1/me/username", json!({"username": "x"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 422);
+    let r = ada
+        .put("/api/v1/me/username", json!({"username": "Lovelace"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["username"], "lovelace");
+    assert_eq!(
+        crate::common::me(&ada).await.1["username"],
+        "lovelace",
+        "the session goes on"
+    );
+
+    let visitor = s.client().unwrap();
+    let old = visitor.get("/@ada").await.unwrap();
+    assert_eq!(old.status, 307);
+    assert_eq!(old.headers["location"], "/@lovelace");
+    assert_eq!(visitor.get("/@lovelace").await.unwrap().status, 200);
+    let r = bob
+        .put("/api/v1/me/username", json!({"username": "ada"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 409, "held for its former owner");
+    let activity = ada.get("/api/v1/me/security-activity").await.unwrap();
+    assert_eq!(activity.json["events"][0]["kind"], "username_changed");
+    assert_eq!(activity.json["events"][0]["detail"], "ada → lovelace");
+
+    // Private profile: the old address is a plain 404 (no hint of the rename).
+    ada.put("/api/v1/me/profile", json!({"public": false}))
+        .await
+        .unwrap();
+    assert_eq!(visitor.get("/@ada").await.unwrap().status, 404);
+
+    // 30 days on, the name is free.
+    s.advance(time::Duration::days(30));
+    let bob = s.client().unwrap();
+    crate::common::sign_in(&bob, "bob", crate::common::PASSWORD, false).await;
+    let r = bob
+        .put("/api/v1/me/username", json!({"username": "ada"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.text);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn the_settings_page_changes_the_username_or_says_why_not() {
+    let s = TestServer::start().await.unwrap();
+    let ada = confirmed_account(&s, "ada@example.com", "ada").await;
+    confirmed_account(&s, "bob@example.com", "bob").await;
+    let id = crate::common::me(&ada).await.1["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let page = ada.get("/settings").await.unwrap();
+    assert!(page.text.contains("Change Username") && page.text.contains("30 days"));
+    let r = ada
+        .post_form(
+            "/settings/username",
+            &[("as_account", &id), ("username", "bob")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 422, "forms answer 422 with the reason");
+    assert!(r.text.contains("This username is taken") && r.text.contains("value=\"bob\""));
+    let r = ada
+        .post_form(
+            "/settings/username",
+            &[("as_account", &id), ("username", "ada_l")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    assert!(r.text.contains("Your username is now ada_l"), "{}", r.text);
+    s.stop().await;
+}

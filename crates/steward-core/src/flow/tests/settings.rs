@@ -107,3 +107,77 @@ async fn guessing_the_current_password_slows_down() {
         "{blocked:?}"
     );
 }
+
+#[tokio::test]
+async fn a_changed_username_stays_reserved_for_its_owner_for_30_days() {
+    let h = Harness::with_ada().await;
+    h.register("bob@example.com", "bob").await.unwrap();
+    let (_, ada) = h.signed_in("ada").await;
+    let (_, bob) = h.signed_in("bob").await;
+    let c = ClientInfo::default();
+
+    let err = h
+        .steward
+        .change_username(&ada, "Bob", &c)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CoreError::UsernameTaken), "{err:?}");
+    let err = h.steward.change_username(&ada, "a", &c).await.unwrap_err();
+    assert!(
+        matches!(err, CoreError::Validation(_)),
+        "sign-up rules apply"
+    );
+
+    h.steward.change_username(&ada, "Ada-L", &c).await.unwrap();
+    assert_eq!(h.account("ada-l").await.username, "ada-l");
+    // The old name is held: nobody else can take it, by change or by sign-up.
+    let err = h
+        .steward
+        .change_username(&bob, "ada", &c)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CoreError::UsernameTaken), "{err:?}");
+    assert!(matches!(
+        h.register("eve@example.com", "ada").await,
+        Err(CoreError::UsernameTaken)
+    ));
+    assert_eq!(
+        h.steward.renamed_to("ADA").await.unwrap().as_deref(),
+        Some("ada-l")
+    );
+    // Signing in works with the new name only; the session in use carries on.
+    assert!(h.sign_in("ada-l", PASSWORD, false).await.is_ok());
+    assert!(h.sign_in("ada", PASSWORD, false).await.is_err());
+
+    // After 30 days it is free for anyone.
+    h.advance(time::Duration::days(30));
+    assert_eq!(h.steward.renamed_to("ada").await.unwrap(), None);
+    h.steward.change_username(&bob, "ada", &c).await.unwrap();
+    let kinds: Vec<_> = h
+        .store
+        .events_of(h.account("ada-l").await.id)
+        .iter()
+        .map(|e| e.kind)
+        .collect();
+    assert!(kinds.contains(&crate::activity::EventKind::UsernameChanged));
+}
+
+#[tokio::test]
+async fn the_owner_can_take_a_held_username_back() {
+    let h = Harness::with_ada().await;
+    let (_, ada) = h.signed_in("ada").await;
+    let c = ClientInfo::default();
+    h.steward.change_username(&ada, "ada2", &c).await.unwrap();
+    let (_, ada) = h.signed_in("ada2").await;
+    h.steward.change_username(&ada, "ada", &c).await.unwrap();
+    assert_eq!(h.account("ada").await.username, "ada");
+    assert_eq!(
+        h.steward.renamed_to("ada").await.unwrap(),
+        None,
+        "no longer held: it is in use"
+    );
+    assert_eq!(
+        h.steward.renamed_to("ada2").await.unwrap().as_deref(),
+        Some("ada")
+    );
+}
