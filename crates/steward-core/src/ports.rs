@@ -63,6 +63,8 @@ pub enum TokenKind {
     VerifyEmail,
     /// Resets a password.
     ResetPassword,
+    /// Confirms a new email address (the change takes effect then).
+    ChangeEmail,
 }
 
 impl TokenKind {
@@ -71,6 +73,7 @@ impl TokenKind {
         match self {
             TokenKind::VerifyEmail => "verify_email",
             TokenKind::ResetPassword => "reset_password",
+            TokenKind::ChangeEmail => "change_email",
         }
     }
 }
@@ -88,6 +91,8 @@ pub struct EmailToken {
     pub hash: SecretHash,
     /// Email key the token was sent to (a verification only confirms that address).
     pub email_key: String,
+    /// For an email change: the new address as typed.
+    pub new_email: Option<String>,
     /// Issued at.
     pub created_at: OffsetDateTime,
     /// Expires at.
@@ -157,13 +162,23 @@ pub trait AccountStore: Send + Sync {
 #[async_trait]
 pub trait TokenStore: Send + Sync {
     /// Stores a token, voids older unused ones of the same kind for the account, and
-    /// queues `mail`, atomically.
+    /// queues `mails`, atomically.
     async fn issue_token(
         &self,
         token: &EmailToken,
-        mail: &OutgoingMail,
+        mails: &[OutgoingMail],
         now: OffsetDateTime,
     ) -> StoreResult<()>;
+    /// Uses up a live email-change token: the account takes the new address (confirmed)
+    /// and `event` (made for `event.account_id`, which must be the token's) is recorded,
+    /// atomically. `None` if the token was not live or is another account's;
+    /// `EmailTaken` if another account has the address meanwhile.
+    async fn confirm_email_change(
+        &self,
+        hash: &SecretHash,
+        event: &SecurityEvent,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<String>>;
     /// The account a live token belongs to, without using it up.
     async fn peek_token(
         &self,

@@ -169,17 +169,30 @@ impl Steward {
         kind: TokenKind,
         now: OffsetDateTime,
     ) -> (EmailToken, String) {
+        self.email_token_to(account, kind, None, now)
+    }
+
+    /// Like [`Steward::email_token`], sent to `new_address` (an email change) when given.
+    pub(crate) fn email_token_to(
+        &self,
+        account: &Account,
+        kind: TokenKind,
+        new_address: Option<&str>,
+        now: OffsetDateTime,
+    ) -> (EmailToken, String) {
         let secret = NewSecret::generate();
         let (ttl, path) = match kind {
             TokenKind::VerifyEmail => (self.cfg.verify_email_ttl, "/verify-email"),
             TokenKind::ResetPassword => (self.cfg.reset_password_ttl, "/reset-password"),
+            TokenKind::ChangeEmail => (self.cfg.verify_email_ttl, "/confirm-email-change"),
         };
         let token = EmailToken {
             id: Uuid::now_v7(),
             account_id: account.id,
             kind,
             hash: secret.hash,
-            email_key: email_key(&account.email),
+            email_key: email_key(new_address.unwrap_or(&account.email)),
+            new_email: new_address.map(str::to_owned),
             created_at: now,
             expires_at: now + ttl,
         };

@@ -317,7 +317,7 @@ impl TokenStore for MemStore {
     async fn issue_token(
         &self,
         token: &EmailToken,
-        mail: &OutgoingMail,
+        mails: &[OutgoingMail],
         now: OffsetDateTime,
     ) -> StoreResult<()> {
         let mut st = self.lock();
@@ -335,8 +335,45 @@ impl TokenStore for MemStore {
             st.tokens.extend(voided); // roll back
             return Err(e);
         }
-        st.enqueue(mail, now);
+        for mail in mails {
+            st.enqueue(mail, now);
+        }
         Ok(())
+    }
+
+    async fn confirm_email_change(
+        &self,
+        hash: &SecretHash,
+        event: &SecurityEvent,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<String>> {
+        let mut st = self.lock();
+        let Some(t) = st
+            .live_token_mut(TokenKind::ChangeEmail, hash, now)
+            .filter(|t| t.token.account_id == event.account_id)
+        else {
+            return Ok(None);
+        };
+        let (key, Some(email)) = (t.token.email_key.clone(), t.token.new_email.clone()) else {
+            return Ok(None);
+        };
+        let taken = st
+            .accounts
+            .iter()
+            .any(|a| a.email_key == key && a.account.id != event.account_id);
+        if taken {
+            return Err(StoreError::EmailTaken);
+        }
+        if let Some(t) = st.live_token_mut(TokenKind::ChangeEmail, hash, now) {
+            t.used_at = Some(now);
+        }
+        if let Some(a) = st.account_mut(event.account_id) {
+            a.account.email = email.clone();
+            a.email_key = key;
+            a.account.email_verified_at = Some(now);
+        }
+        st.events.push(event.clone());
+        Ok(Some(email))
     }
 
     async fn peek_token(
@@ -395,6 +432,13 @@ impl TokenStore for MemStore {
             s.account.password_changed_at = Some(now);
         }
         st.sessions.retain(|s| s.account_id != account_id);
+        for t in st.tokens.iter_mut().filter(|t| {
+            t.token.account_id == account_id
+                && t.token.kind == TokenKind::ChangeEmail
+                && t.used_at.is_none()
+        }) {
+            t.used_at = Some(now);
+        }
         st.enqueue(mail, now);
         st.events.push(event.clone());
         Ok(true)
@@ -635,7 +679,11 @@ pub(crate) struct FixedMailer;
 impl MailRenderer for FixedMailer {
     fn render(&self, mail: &Mail) -> OutgoingMail {
         let text = match mail {
-            Mail::VerifyEmail { link, .. } | Mail::ResetPassword { link, .. } => link.clone(),
+            Mail::VerifyEmail { link, .. }
+            | Mail::ResetPassword { link, .. }
+            | Mail::ConfirmEmailChange { link, .. } => link.clone(),
+            Mail::EmailChangeRequested { new_email, .. } => new_email.clone(),
+            Mail::EmailInUse { signin_link, .. } => signin_link.clone(),
             Mail::AccountExists { username, .. } | Mail::UsernameReminder { username, .. } => {
                 username.clone()
             }

@@ -84,6 +84,16 @@ pub struct ChangePasswordRequest {
     pub new_password: String,
 }
 
+/// `POST /api/v1/me/email`: ask to change the email address.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeEmailRequest {
+    /// The password in use now.
+    pub current_password: String,
+    /// The new address; a confirmation link is sent to it.
+    pub new_email: String,
+}
+
 /// `PUT /api/v1/me/username`: choose another username.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

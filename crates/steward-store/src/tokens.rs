@@ -19,7 +19,7 @@ impl TokenStore for SqlStore {
     async fn issue_token(
         &self,
         t: &EmailToken,
-        mail: &OutgoingMail,
+        mails: &[OutgoingMail],
         now: OffsetDateTime,
     ) -> StoreResult<()> {
         on_db!(self, write, |pool| {
@@ -34,8 +34,8 @@ impl TokenStore for SqlStore {
             .await
             .map_err(backend)?;
             sqlx::query(
-                "INSERT INTO email_tokens (id, account_id, kind, token_hash, email_key, created_at, expires_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO email_tokens (id, account_id, kind, token_hash, email_key, created_at, expires_at, new_email)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(t.id)
             .bind(t.account_id)
@@ -44,11 +44,59 @@ impl TokenStore for SqlStore {
             .bind(&t.email_key)
             .bind(Ts(t.created_at))
             .bind(Ts(t.expires_at))
+            .bind(&t.new_email)
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
-            enqueue_in_tx!(tx, mail, now).map_err(backend)?;
+            for mail in mails {
+                enqueue_in_tx!(tx, mail, now).map_err(backend)?;
+            }
             tx.commit().await.map_err(backend)
+        })
+    }
+
+    async fn confirm_email_change(
+        &self,
+        hash: &SecretHash,
+        event: &SecurityEvent,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<String>> {
+        on_db!(self, write, |pool| {
+            let mut tx = pool.begin().await.map_err(backend)?;
+            let used = sqlx::query(
+                "UPDATE email_tokens SET used_at = $1
+                 WHERE token_hash = $2 AND kind = 'change_email' AND used_at IS NULL AND expires_at > $1
+                   AND account_id = $3 AND new_email IS NOT NULL
+                 RETURNING email_key, new_email",
+            )
+            .bind(Ts(now))
+            .bind(&hash.0[..])
+            .bind(event.account_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+            let Some(row) = used else {
+                return Ok(None);
+            };
+            let key: String = row.try_get("email_key").map_err(backend)?;
+            let email: String = row.try_get("new_email").map_err(backend)?;
+            // A unique violation (another account took the address meanwhile) rolls
+            // everything back, the token included, and maps to `EmailTaken`.
+            sqlx::query(
+                "UPDATE accounts SET email = $1, email_key = $2, email_verified_at = $3, updated_at = $3
+                 WHERE id = $4",
+            )
+            .bind(&email)
+            .bind(&key)
+            .bind(Ts(now))
+            .bind(event.account_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            record_in_tx!(tx, event)?;
+            notify_in_tx!(self, tx, event.account_id);
+            tx.commit().await.map_err(backend)?;
+            Ok(Some(email))
         })
     }
 
@@ -155,6 +203,15 @@ impl TokenStore for SqlStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(backend)?;
+            // A pending email change may be the intruder's: a reset cancels it.
+            sqlx::query(
+                "UPDATE email_tokens SET used_at = $1 WHERE account_id = $2 AND kind = 'change_email' AND used_at IS NULL",
+            )
+            .bind(Ts(now))
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
             enqueue_in_tx!(tx, mail, now).map_err(backend)?;
             record_in_tx!(tx, event)?;
             notify_in_tx!(self, tx, account_id);

@@ -1,5 +1,6 @@
 //! Self-service flows, one module each, as `impl Steward` blocks.
 
+pub mod email_change;
 pub mod login;
 pub mod recovery;
 pub mod registration;

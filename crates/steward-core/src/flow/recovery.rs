@@ -128,7 +128,9 @@ impl Steward {
             username: account.username.clone(),
             link,
         });
-        self.store.issue_token(&token, &mail, now).await?;
+        self.store
+            .issue_token(&token, std::slice::from_ref(&mail), now)
+            .await?;
         let event = SecurityEvent::new(account.id, EventKind::PasswordResetRequested, client, now);
         self.store.record_event(&event).await?;
         tracing::info!(account = %account.id, "password reset requested");

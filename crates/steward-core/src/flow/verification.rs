@@ -44,7 +44,9 @@ impl Steward {
             username: account.username.clone(),
             link,
         });
-        self.store.issue_token(&token, &mail, now).await?;
+        self.store
+            .issue_token(&token, std::slice::from_ref(&mail), now)
+            .await?;
         Ok(())
     }
 }

@@ -73,6 +73,33 @@ pub enum Mail {
         /// Where to go if it was not them.
         recovery_link: String,
     },
+    /// Confirm a new address (sent to it); the change takes effect on the link.
+    ConfirmEmailChange {
+        /// Recipient: the new address.
+        to: String,
+        /// Their username.
+        username: String,
+        /// `{public_url}/confirm-email-change?token=…`.
+        link: String,
+    },
+    /// A change of address was asked for (sent to the current address).
+    EmailChangeRequested {
+        /// Recipient: the current address.
+        to: String,
+        /// Their username.
+        username: String,
+        /// The address asked for.
+        new_email: String,
+        /// Where to reset the password if it was not them (which cancels the change).
+        recovery_link: String,
+    },
+    /// Someone asked to move an account to an address that already has one.
+    EmailInUse {
+        /// Recipient: the address asked for.
+        to: String,
+        /// The sign-in page.
+        signin_link: String,
+    },
 }
 
 impl Mail {
@@ -84,7 +111,10 @@ impl Mail {
             | Mail::ResetPassword { to, .. }
             | Mail::UsernameReminder { to, .. }
             | Mail::PasswordChanged { to, .. }
-            | Mail::NewDevice { to, .. } => to,
+            | Mail::NewDevice { to, .. }
+            | Mail::ConfirmEmailChange { to, .. }
+            | Mail::EmailChangeRequested { to, .. }
+            | Mail::EmailInUse { to, .. } => to,
         }
     }
 
@@ -97,6 +127,9 @@ impl Mail {
             Mail::UsernameReminder { .. } => "username_reminder",
             Mail::PasswordChanged { .. } => "password_changed",
             Mail::NewDevice { .. } => "new_device",
+            Mail::ConfirmEmailChange { .. } => "confirm_email_change",
+            Mail::EmailChangeRequested { .. } => "email_change_requested",
+            Mail::EmailInUse { .. } => "email_in_use",
         }
     }
 }

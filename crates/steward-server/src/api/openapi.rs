@@ -27,6 +27,8 @@ use crate::state::AppState;
         super::me::me,
         super::me::change_password,
         super::me::change_username,
+        super::me::change_email,
+        super::me::confirm_email,
         super::profile::show,
         super::profile::update,
         super::profile::upload_photo,

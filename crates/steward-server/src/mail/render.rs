@@ -38,6 +38,10 @@ mail_templates!(ChangedHtml, ChangedText, "mail/password_changed.html", "mail/pa
 
 mail_templates!(DeviceHtml, DeviceText, "mail/new_device.html", "mail/new_device.txt", { username: &'a str, device: &'a str, ip: &'a str, location: &'a str, at: &'a str, sessions_link: &'a str, recovery_link: &'a str });
 
+mail_templates!(ConfirmChangeHtml, ConfirmChangeText, "mail/confirm_email_change.html", "mail/confirm_email_change.txt", { username: &'a str, link: &'a str });
+mail_templates!(ChangeNoticeHtml, ChangeNoticeText, "mail/email_change_requested.html", "mail/email_change_requested.txt", { username: &'a str, new_email: &'a str, recovery_link: &'a str });
+mail_templates!(InUseHtml, InUseText, "mail/email_in_use.html", "mail/email_in_use.txt", { signin_link: &'a str });
+
 fn when(at: &OffsetDateTime) -> String {
     let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
     at.format(&f).unwrap_or_default()
@@ -147,6 +151,62 @@ impl MailRenderer for TemplateMailer {
                     username,
                     at: &at,
                     recovery_link,
+                }
+                .render();
+                (subject, h, t)
+            }
+            Mail::ConfirmEmailChange { username, link, .. } => {
+                let subject = format!("Confirm your new {p} email address");
+                let h = ConfirmChangeHtml {
+                    subject: &subject,
+                    product: p,
+                    username,
+                    link,
+                }
+                .render();
+                let t = ConfirmChangeText {
+                    product: p,
+                    username,
+                    link,
+                }
+                .render();
+                (subject, h, t)
+            }
+            Mail::EmailChangeRequested {
+                username,
+                new_email,
+                recovery_link,
+                ..
+            } => {
+                let subject = format!("Your {p} email address is being changed");
+                let h = ChangeNoticeHtml {
+                    subject: &subject,
+                    product: p,
+                    username,
+                    new_email,
+                    recovery_link,
+                }
+                .render();
+                let t = ChangeNoticeText {
+                    product: p,
+                    username,
+                    new_email,
+                    recovery_link,
+                }
+                .render();
+                (subject, h, t)
+            }
+            Mail::EmailInUse { signin_link, .. } => {
+                let subject = format!("This address already has a {p} account");
+                let h = InUseHtml {
+                    subject: &subject,
+                    product: p,
+                    signin_link,
+                }
+                .render();
+                let t = InUseText {
+                    product: p,
+                    signin_link,
                 }
                 .render();
                 (subject, h, t)

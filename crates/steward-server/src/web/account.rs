@@ -24,6 +24,11 @@ pub fn router() -> Router<AppState> {
         .route("/settings", get(show))
         .route("/settings/password", post(change_password))
         .route("/settings/username", post(change_username))
+        .route("/settings/email", post(change_email))
+        .route(
+            "/confirm-email-change",
+            get(show_confirm_change).post(confirm_change),
+        )
         .route("/settings/resend-verification", post(resend))
         .route("/verify-email", get(show_verify).post(verify))
 }
@@ -42,7 +47,30 @@ struct SettingsPage {
     username_errors: FormErrors,
     /// What was typed in the username form.
     new_username: String,
+    /// Errors of the email form.
+    email_errors: FormErrors,
+    /// What was typed as the new address.
+    new_email: String,
     hold_days: u32,
+}
+
+/// The email form.
+#[derive(Debug, Deserialize)]
+struct EmailForm {
+    /// The current password (named apart from the password form's field on the same page).
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    new_email: String,
+    #[serde(default)]
+    as_account: String,
+}
+
+#[derive(Template)]
+#[template(path = "account/confirm_email_change.html")]
+struct ConfirmChangePage {
+    nav: Nav,
+    token: String,
 }
 
 /// The username form.
@@ -104,6 +132,8 @@ fn settings(
         created: a.created_at.format(&date).unwrap_or_default(),
         username_errors: FormErrors::none(),
         new_username: String::new(),
+        email_errors: FormErrors::none(),
+        new_email: String::new(),
         hold_days: st.cfg.accounts.username_hold_days,
     }
 }
@@ -154,6 +184,113 @@ async fn change_password(
             page(
                 form_status(&e),
                 &settings(&st, &nav, &who, FormErrors::from_error(&e), None),
+            ),
+            &e,
+        ),
+    }
+}
+
+/// `POST /settings/email` (**Change Email**).
+async fn change_email(
+    State(st): State<AppState>,
+    client: Client,
+    MaybeUser(who): MaybeUser,
+    nav: Nav,
+    FormBody(f): FormBody<EmailForm>,
+) -> Response {
+    let Some(who) = who else { return to_signin() };
+    let result: Result<(), ApiError> = async {
+        same_account(&who, &f.as_account)?;
+        st.limits.credential_ip(client.ip())?;
+        Ok(st
+            .steward
+            .request_email_change(&who, &f.password, &f.new_email)
+            .await?)
+    }
+    .await;
+    match result {
+        Ok(()) => page(
+            StatusCode::OK,
+            &settings(
+                &st,
+                &nav,
+                &who,
+                FormErrors::none(),
+                Some(format!(
+                    "We sent a link to {}. Your address changes when you use it; until then you keep signing in with {}.",
+                    f.new_email.trim(),
+                    who.account().email
+                )),
+            ),
+        ),
+        Err(e) => {
+            let mut p = settings(&st, &nav, &who, FormErrors::none(), None);
+            p.email_errors = FormErrors::from_error(&e);
+            if let Some(why) = p.email_errors.fields.remove("current_password") {
+                p.email_errors.fields.insert("password".into(), why);
+            }
+            p.new_email = f.new_email.chars().take(254).collect();
+            with_retry_after(page(form_status(&e), &p), &e)
+        }
+    }
+}
+
+async fn show_confirm_change(nav: Nav, Query(q): Query<TokenForm>) -> Response {
+    page(
+        StatusCode::OK,
+        &ConfirmChangePage {
+            nav,
+            token: q.token,
+        },
+    )
+}
+
+/// `POST /confirm-email-change`: the link from the new address, used.
+async fn confirm_change(
+    State(st): State<AppState>,
+    client: Client,
+    MaybeUser(who): MaybeUser,
+    nav: Nav,
+    FormBody(f): FormBody<TokenForm>,
+) -> Response {
+    let result: Result<String, ApiError> = async {
+        st.limits.credential_ip(client.ip())?;
+        Ok(st.steward.confirm_email_change(&f.token, &client.0).await?)
+    }
+    .await;
+    let signed_in = who.is_some();
+    match result {
+        Ok(email) => page(
+            StatusCode::OK,
+            &Notice {
+                nav,
+                heading: "Email address changed".into(),
+                message: format!("Your account's email address is now {email}."),
+                link_href: if signed_in { "/settings".into() } else { "/signin".into() },
+                link_text: if signed_in { "Account Settings".into() } else { "Sign In".into() },
+            },
+        ),
+        Err(e) => with_retry_after(
+            page(
+                if e.status() == StatusCode::TOO_MANY_REQUESTS {
+                    StatusCode::TOO_MANY_REQUESTS
+                } else {
+                    StatusCode::BAD_REQUEST
+                },
+                &Notice {
+                    nav,
+                    heading: "This link no longer works".into(),
+                    message: match &e {
+                        ApiError::Core(steward_core::CoreError::Validation(f)) => f
+                            .values()
+                            .next()
+                            .cloned()
+                            .unwrap_or_default(),
+                        _ => "Links to confirm a new address work once and expire after 24 hours; a newer request replaces older links. Ask again from Account Settings.".into(),
+                    },
+                    link_href: "/settings#email-change".into(),
+                    link_text: "Account Settings".into(),
+                },
             ),
             &e,
         ),

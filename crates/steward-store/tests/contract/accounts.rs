@@ -110,12 +110,12 @@ pub(super) async fn a_newer_reset_link_voids_older_ones(s: &SqlStore) {
     s.create_account(&new).await.unwrap();
     let id = new.account.id;
     let (old, old_secret) = reset_token(id, "cy@example.com", t0());
-    s.issue_token(&old, &mail("cy@example.com", "reset_password"), t0())
+    s.issue_token(&old, &[mail("cy@example.com", "reset_password")], t0())
         .await
         .unwrap();
     let later = t0() + Duration::minutes(5);
     let (newer, new_secret) = reset_token(id, "cy@example.com", later);
-    s.issue_token(&newer, &mail("cy@example.com", "reset_password"), later)
+    s.issue_token(&newer, &[mail("cy@example.com", "reset_password")], later)
         .await
         .unwrap();
 

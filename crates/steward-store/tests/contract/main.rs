@@ -106,6 +106,7 @@ fn new_account(email: &str, username: &str) -> (NewAccount, NewSecret) {
             kind: TokenKind::VerifyEmail,
             hash: secret.hash.clone(),
             email_key: email.to_lowercase(),
+            new_email: None,
             created_at: t0(),
             expires_at: t0() + Duration::hours(24),
         },
@@ -150,6 +151,7 @@ fn reset_token(account_id: Uuid, email_key: &str, at: OffsetDateTime) -> (EmailT
         kind: TokenKind::ResetPassword,
         hash: secret.hash.clone(),
         email_key: email_key.into(),
+        new_email: None,
         created_at: at,
         expires_at: at + Duration::hours(1),
     };
@@ -210,6 +212,7 @@ contract!(
     profiles_are_replaced_whole_and_public_only_when_marked,
     a_photo_replaces_the_last_and_survives_profile_saves,
     a_renamed_account_holds_its_old_username,
+    an_email_change_applies_once_and_never_onto_a_taken_address,
 );
 
 #[tokio::test]

@@ -132,3 +132,89 @@ pub(super) async fn a_renamed_account_holds_its_old_username(s: &SqlStore) {
         3
     );
 }
+
+pub(super) async fn an_email_change_applies_once_and_never_onto_a_taken_address(s: &SqlStore) {
+    let (a, _) = new_account("kai@example.com", "kai");
+    let (b, _) = new_account("lea@example.com", "lea");
+    s.create_account(&a).await.unwrap();
+    s.create_account(&b).await.unwrap();
+    let change = |account_id: Uuid, to: &str| {
+        let secret = NewSecret::generate();
+        (
+            EmailToken {
+                id: Uuid::now_v7(),
+                account_id,
+                kind: TokenKind::ChangeEmail,
+                hash: secret.hash.clone(),
+                email_key: to.to_lowercase(),
+                new_email: Some(to.to_owned()),
+                created_at: t0(),
+                expires_at: t0() + Duration::hours(24),
+            },
+            secret,
+        )
+    };
+    let ev = |id: Uuid| event(id, EventKind::EmailChanged, t0());
+    let (tok, secret) = change(a.account.id, "Kai@New.example");
+    s.issue_token(
+        &tok,
+        &[
+            mail("Kai@New.example", "confirm_email_change"),
+            mail("kai@example.com", "email_change_requested"),
+        ],
+        t0(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.pending_mail().await.unwrap(),
+        4,
+        "two sign-up mails and both of these"
+    );
+    assert_eq!(
+        s.confirm_email_change(&secret.hash, &ev(b.account.id), t0())
+            .await
+            .unwrap(),
+        None,
+        "another account's token"
+    );
+    assert_eq!(
+        s.confirm_email_change(&secret.hash, &ev(a.account.id), t0())
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("Kai@New.example")
+    );
+    let kai = s
+        .account_by_email("kai@new.example")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((kai.id, kai.email_verified_at), (a.account.id, Some(t0())));
+    assert!(
+        s.account_by_email("kai@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        s.confirm_email_change(&secret.hash, &ev(a.account.id), t0())
+            .await
+            .unwrap(),
+        None,
+        "once"
+    );
+
+    // Lea asks for an address Kai takes first: her link then fails and changes nothing.
+    let (tok, secret) = change(b.account.id, "kai@new.example");
+    s.issue_token(&tok, &[], t0()).await.unwrap();
+    assert!(matches!(
+        s.confirm_email_change(&secret.hash, &ev(b.account.id), t0())
+            .await,
+        Err(StoreError::EmailTaken)
+    ));
+    assert_eq!(
+        s.account_by_id(b.account.id).await.unwrap().unwrap().email,
+        "lea@example.com"
+    );
+}

@@ -11,7 +11,7 @@ pub(super) async fn completing_a_reset_ends_every_session_once(s: &SqlStore) {
     assert!(s.create_session(&s1, HASH, &[], None).await.unwrap());
     assert!(s.create_session(&s2, HASH, &[], None).await.unwrap());
     let (tok, secret) = reset_token(id, "di@example.com", t0());
-    s.issue_token(&tok, &mail("di@example.com", "reset_password"), t0())
+    s.issue_token(&tok, &[mail("di@example.com", "reset_password")], t0())
         .await
         .unwrap();
 

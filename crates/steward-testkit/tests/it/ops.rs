@@ -52,6 +52,8 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/api/v1/me/profile",
         "/api/v1/me/profile/photo",
         "/api/v1/me/username",
+        "/api/v1/me/email",
+        "/api/v1/me/email/confirm",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }

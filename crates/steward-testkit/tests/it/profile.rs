@@ -413,3 +413,222 @@ async fn the_settings_page_changes_the_username_or_says_why_not() {
     assert!(r.text.contains("Your username is now ada_l"), "{}", r.text);
     s.stop().await;
 }
+
+async fn sign_in_status(s: &TestServer, identifier: &str) -> u16 {
+    let c = s.client().unwrap();
+    crate::common::sign_in(&c, identifier, crate::common::PASSWORD, false)
+        .await
+        .status
+        .as_u16()
+}
+
+#[tokio::test]
+async fn an_email_change_takes_effect_only_through_the_link_sent_to_the_new_address() {
+    let s = TestServer::start().await.unwrap();
+    let ada = confirmed_account(&s, "ada@example.com", "ada").await;
+    let pw = crate::common::PASSWORD;
+    let ask = |new: &str, password: &str| json!({"current_password": password, "new_email": new});
+
+    let r = ada
+        .post("/api/v1/me/email", ask("ada@new.example", "wrong"))
+        .await
+        .unwrap();
+    assert_eq!(r.code(), "wrong_password");
+    let r = ada
+        .post("/api/v1/me/email", ask("not an address", pw))
+        .await
+        .unwrap();
+    assert!(
+        r.json["error"]["fields"]["new_email"].is_string(),
+        "{}",
+        r.text
+    );
+    let r = ada
+        .post("/api/v1/me/email", ask("ADA@example.com", pw))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 422, "the same address");
+
+    let r = ada
+        .post("/api/v1/me/email", ask("Ada@New.example", pw))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 202, "{}", r.text);
+    let notice = s
+        .smtp
+        .wait_for("ada@example.com", "is being changed")
+        .await
+        .unwrap();
+    assert!(notice.text.contains("Ada@new.example") && notice.text.contains("/trouble-signing-in"));
+    let confirm = s
+        .smtp
+        .wait_for("Ada@new.example", "Confirm your new")
+        .await
+        .unwrap();
+    let token = confirm
+        .token(&format!("{}/confirm-email-change", s.base))
+        .unwrap();
+
+    // Nothing changed yet.
+    assert_eq!(sign_in_status(&s, "ada@example.com").await, 200);
+    assert_eq!(sign_in_status(&s, "ada@new.example").await, 401);
+
+    let anon = s.client().unwrap();
+    let r = anon
+        .post("/api/v1/me/email/confirm", json!({"token": token}))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.text);
+    let me = crate::common::me(&ada).await.1;
+    assert_eq!(
+        (me["email"].as_str(), me["email_verified"].as_bool()),
+        (Some("Ada@new.example"), Some(true))
+    );
+    assert_eq!(sign_in_status(&s, "ada@new.example").await, 200);
+    assert_eq!(sign_in_status(&s, "ada@example.com").await, 401);
+    let r = anon
+        .post("/api/v1/me/email/confirm", json!({"token": token}))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 400, "the link works once");
+    let activity = ada.get("/api/v1/me/security-activity").await.unwrap();
+    let kinds: Vec<&str> = activity.json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"email_changed"), "{kinds:?}");
+
+    // Asking for an address another account has: the same answer, and that
+    // address's owner is told; no link exists.
+    let bob = confirmed_account(&s, "bob@example.com", "bob").await;
+    let r = bob
+        .post("/api/v1/me/email", ask("ada@new.example", pw))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 202);
+    let told = s
+        .smtp
+        .wait_for("Ada@new.example", "already has")
+        .await
+        .unwrap();
+    assert!(
+        told.token(&format!("{}/confirm-email-change", s.base))
+            .is_none()
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_password_reset_cancels_a_pending_email_change() {
+    let s = TestServer::start().await.unwrap();
+    let intruder = confirmed_account(&s, "ada@example.com", "ada").await;
+    let r = intruder
+        .post(
+            "/api/v1/me/email",
+            json!({"current_password": crate::common::PASSWORD, "new_email": "eve@evil.example"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 202);
+    let link = s
+        .smtp
+        .wait_for("eve@evil.example", "Confirm your new")
+        .await
+        .unwrap();
+    let token = link
+        .token(&format!("{}/confirm-email-change", s.base))
+        .unwrap();
+
+    // The owner follows the notice: a reset through the current address.
+    let owner = s.client().unwrap();
+    let r = owner
+        .post(
+            "/api/v1/recovery/password",
+            json!({"email": "ada@example.com", "altcha": owner.altcha().await.unwrap()}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 202);
+    let reset = s.smtp.wait_for("ada@example.com", "Reset").await.unwrap();
+    let reset_token = reset.token(&format!("{}/reset-password", s.base)).unwrap();
+    let r = owner
+        .post(
+            "/api/v1/recovery/password/complete",
+            json!({"token": reset_token, "new_password": "a brand new passphrase 42"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = owner
+        .post("/api/v1/me/email/confirm", json!({"token": token}))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 400, "the intruder's link no longer works");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn the_settings_page_asks_for_an_email_change_and_the_link_page_confirms_it() {
+    let s = TestServer::start().await.unwrap();
+    let ada = confirmed_account(&s, "ada@example.com", "ada").await;
+    let id = crate::common::me(&ada).await.1["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = ada
+        .post_form(
+            "/settings/email",
+            &[
+                ("as_account", &id),
+                ("new_email", "ada@new.example"),
+                ("password", "nope"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 422);
+    assert!(
+        r.text.contains("Your current password is not correct")
+            && r.text.contains("value=\"ada@new.example\"")
+    );
+    let r = ada
+        .post_form(
+            "/settings/email",
+            &[
+                ("as_account", &id),
+                ("new_email", "ada@new.example"),
+                ("password", crate::common::PASSWORD),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    assert!(
+        r.text.contains("We sent a link to ada@new.example"),
+        "{}",
+        r.text
+    );
+    let mail = s
+        .smtp
+        .wait_for("ada@new.example", "Confirm your new")
+        .await
+        .unwrap();
+    let link = mail
+        .link(&format!("{}/confirm-email-change", s.base))
+        .unwrap();
+    let token = mail
+        .token(&format!("{}/confirm-email-change", s.base))
+        .unwrap();
+    let path = link.trim_start_matches(&s.base).to_owned();
+    let page = ada.get(&path).await.unwrap();
+    assert!(page.text.contains("Confirm new email address"));
+    let done = ada
+        .post_form("/confirm-email-change", &[("token", &token)])
+        .await
+        .unwrap();
+    assert_eq!(done.status, 200);
+    assert!(done.text.contains("email address is now ada@new.example"));
+    s.stop().await;
+}

@@ -148,11 +148,15 @@ async fn a_link_confirms_only_the_address_it_was_sent_to() {
         kind: TokenKind::VerifyEmail,
         hash: secret.hash.clone(),
         email_key: "old@example.com".into(),
+        new_email: None,
         created_at: now,
         expires_at: now + time::Duration::hours(24),
     };
     let mail = h.mails("verify_email").pop().unwrap();
-    h.store.issue_token(&token, &mail, now).await.unwrap();
+    h.store
+        .issue_token(&token, std::slice::from_ref(&mail), now)
+        .await
+        .unwrap();
 
     assert_eq!(
         h.steward
