@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 pub mod flow;
 pub mod mail;
+pub mod notify;
 pub mod oauth;
 pub mod ports;
 pub mod profile;

@@ -642,6 +642,42 @@ pub struct StoredKey {
     pub created_at: OffsetDateTime,
 }
 
+/// Notification preferences and in-app notifications.
+#[async_trait]
+pub trait NotificationStore: Send + Sync {
+    /// The preferences an account set (anything absent is on).
+    async fn notification_prefs(
+        &self,
+        account_id: Uuid,
+    ) -> StoreResult<Vec<crate::notify::Preference>>;
+    /// Sets preferences and appends `consent` to the ledger, atomically.
+    async fn save_notification_prefs(
+        &self,
+        account_id: Uuid,
+        prefs: &[crate::notify::Preference],
+        consent: Option<&ConsentRecord>,
+        at: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Adds an in-app notification.
+    async fn add_notification(&self, n: &crate::notify::Notification) -> StoreResult<()>;
+    /// The latest `limit` notifications of an account, newest first.
+    async fn notifications(
+        &self,
+        account_id: Uuid,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::notify::Notification>>;
+    /// How many are unread.
+    async fn unread_notifications(&self, account_id: Uuid) -> StoreResult<u64>;
+    /// Marks one (or, with `None`, every) unread notification of an account read;
+    /// returns how many changed.
+    async fn mark_notifications_read(
+        &self,
+        account_id: Uuid,
+        id: Option<Uuid>,
+        at: OffsetDateTime,
+    ) -> StoreResult<u64>;
+}
+
 /// Profiles.
 #[async_trait]
 pub trait ProfileStore: Send + Sync {
@@ -681,6 +717,7 @@ pub trait Store:
     + SecurityStore
     + OAuthStore
     + ProfileStore
+    + NotificationStore
     + std::fmt::Debug
 {
 }
@@ -695,6 +732,7 @@ impl<T> Store for T where
         + SecurityStore
         + OAuthStore
         + ProfileStore
+        + NotificationStore
         + std::fmt::Debug
 {
 }

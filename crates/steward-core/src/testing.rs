@@ -48,6 +48,8 @@ struct State {
     photos: Vec<(Uuid, crate::profile::StoredPhoto)>,
     /// Given-up usernames: (username, holder, until).
     username_holds: Vec<(String, Uuid, OffsetDateTime)>,
+    prefs: Vec<(Uuid, crate::notify::Preference)>,
+    notifications: Vec<crate::notify::Notification>,
 }
 
 #[derive(Debug)]
@@ -696,11 +698,13 @@ impl MailRenderer for FixedMailer {
             html: text.clone(),
             text,
             kind: mail.kind().to_owned(),
+            unsubscribe: mail.unsubscribe().map(str::to_owned),
         }
     }
 }
 
 mod activity;
+mod notify;
 mod oauth;
 mod profile;
 #[cfg(test)]

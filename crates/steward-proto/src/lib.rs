@@ -4,12 +4,14 @@
 
 pub mod account;
 pub mod error;
+pub mod notify;
 pub mod oauth;
 pub mod profile;
 pub mod session;
 
 pub use account::*;
 pub use error::*;
+pub use notify::*;
 pub use oauth::*;
 pub use profile::*;
 pub use session::*;

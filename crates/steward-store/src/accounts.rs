@@ -39,8 +39,8 @@ pub(crate) use account_from_row;
 macro_rules! enqueue_in_tx {
     ($tx:expr, $mail:expr, $now:expr) => {
         sqlx::query(
-            "INSERT INTO mail_outbox (id, kind, recipient, subject, body_text, body_html, created_at, next_attempt_at, attempts)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 0)",
+            "INSERT INTO mail_outbox (id, kind, recipient, subject, body_text, body_html, created_at, next_attempt_at, attempts, list_unsubscribe)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 0, $8)",
         )
         .bind(Uuid::now_v7())
         .bind(&$mail.kind)
@@ -49,6 +49,7 @@ macro_rules! enqueue_in_tx {
         .bind(&$mail.text)
         .bind(&$mail.html)
         .bind(Ts($now))
+        .bind(&$mail.unsubscribe)
         .execute(&mut *$tx)
         .await
     };

@@ -26,6 +26,7 @@ macro_rules! on_db {
 mod accounts;
 mod activity;
 mod changes;
+mod notifications;
 mod oauth;
 mod outbox;
 mod profiles;

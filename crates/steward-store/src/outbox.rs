@@ -27,6 +27,7 @@ macro_rules! queued_from_row {
                 subject: r.try_get("subject")?,
                 text: r.try_get("body_text")?,
                 html: r.try_get("body_html")?,
+                unsubscribe: r.try_get("list_unsubscribe")?,
             },
         }
     }};
@@ -53,12 +54,12 @@ impl OutboxStore for SqlStore {
              WHERE id IN (SELECT id FROM mail_outbox
                           WHERE next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until <= $2)
                           ORDER BY next_attempt_at LIMIT $3)
-             RETURNING id, kind, recipient, subject, body_text, body_html, attempts";
+             RETURNING id, kind, recipient, subject, body_text, body_html, attempts, list_unsubscribe";
         const POSTGRES: &str = "UPDATE mail_outbox SET locked_until = $1, attempts = attempts + 1
              WHERE id IN (SELECT id FROM mail_outbox
                           WHERE next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until <= $2)
                           ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-             RETURNING id, kind, recipient, subject, body_text, body_html, attempts";
+             RETURNING id, kind, recipient, subject, body_text, body_html, attempts, list_unsubscribe";
         let sql = match self.db {
             Db::Sqlite { .. } => SQLITE,
             Db::Postgres(_) => POSTGRES,

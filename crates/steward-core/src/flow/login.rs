@@ -8,6 +8,7 @@ use crate::account::passwords::Verified;
 use crate::activity::{EventKind, SecurityEvent};
 use crate::error::{CoreError, CoreResult};
 use crate::mail::Mail;
+use crate::notify::{Category, Unsubscribe, wants};
 use crate::secret::{NewSecret, parse_secret};
 use crate::session::device::describe;
 use crate::session::{
@@ -139,16 +140,24 @@ impl Steward {
             events.push(
                 SecurityEvent::new(account.id, EventKind::NewDevice, client, now).about(&session),
             );
-            mail = Some(self.render(&Mail::NewDevice {
-                to: account.email.clone(),
-                username: account.username.clone(),
-                device: describe(client.user_agent.as_deref()),
-                ip: session.ip.clone(),
-                location: self.locate(session.ip.as_deref()),
-                at: now,
-                sessions_link: self.link("/account/sessions"),
-                recovery_link: self.link("/trouble-signing-in"),
-            }));
+            let prefs = self.store.notification_prefs(account.id).await?;
+            if wants(&prefs, Category::Security, "email") {
+                mail = Some(
+                    self.render(&Mail::NewDevice {
+                        to: account.email.clone(),
+                        username: account.username.clone(),
+                        device: describe(client.user_agent.as_deref()),
+                        ip: session.ip.clone(),
+                        location: self.locate(session.ip.as_deref()),
+                        at: now,
+                        sessions_link: self.link("/account/sessions"),
+                        recovery_link: self.link("/trouble-signing-in"),
+                        unsubscribe_link: self
+                            .unsubscribe_url(account.id, Unsubscribe::Category(Category::Security))
+                            .await?,
+                    }),
+                );
+            }
         }
         // Conditional on the hash just verified: a reset or change that committed while
         // this sign-in was hashing (and ended every session) must not be outlived by it.
@@ -158,6 +167,26 @@ impl Steward {
             .await?
         {
             return Err(CoreError::InvalidCredentials);
+        }
+        if new_device {
+            let body = format!(
+                "{} signed in from {}.",
+                describe(client.user_agent.as_deref()),
+                session.ip.as_deref().unwrap_or("an unknown address")
+            );
+            // The sign-in stands even if the bell's copy cannot be written.
+            if let Err(e) = self
+                .notify_in_app(
+                    account.id,
+                    Category::Security,
+                    "New sign-in to your account",
+                    &body,
+                    Some("/account/sessions"),
+                )
+                .await
+            {
+                tracing::warn!(error = %e, "in-app new-device notice failed");
+            }
         }
         tracing::info!(account = %account.id, session = %session.id, remember, new_device, "signed in");
         Ok(NewSession {

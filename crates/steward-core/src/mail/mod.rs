@@ -72,6 +72,8 @@ pub enum Mail {
         sessions_link: String,
         /// Where to go if it was not them.
         recovery_link: String,
+        /// One-click unsubscribe from these alerts (RFC 8058).
+        unsubscribe_link: String,
     },
     /// Confirm a new address (sent to it); the change takes effect on the link.
     ConfirmEmailChange {
@@ -103,6 +105,16 @@ pub enum Mail {
 }
 
 impl Mail {
+    /// The one-click unsubscribe URL of a non-transactional message.
+    pub fn unsubscribe(&self) -> Option<&str> {
+        match self {
+            Mail::NewDevice {
+                unsubscribe_link, ..
+            } => Some(unsubscribe_link),
+            _ => None,
+        }
+    }
+
     /// The recipient.
     pub fn to(&self) -> &str {
         match self {
@@ -147,6 +159,9 @@ pub struct OutgoingMail {
     pub html: String,
     /// Kind, for logs and metrics.
     pub kind: String,
+    /// For non-transactional mail: the one-click unsubscribe URL, sent as
+    /// `List-Unsubscribe` with `List-Unsubscribe-Post` (RFC 8058).
+    pub unsubscribe: Option<String>,
 }
 
 /// Turns a [`Mail`] into subject and bodies. Implemented by the server with its templates.

@@ -6,6 +6,7 @@ pub mod challenge;
 pub mod health;
 pub mod live;
 pub mod me;
+pub mod notify;
 pub mod openapi;
 pub mod profile;
 pub mod recovery;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .merge(apps::router())
         .merge(challenge::router())
         .merge(me::router())
+        .merge(notify::router())
         .merge(profile::router())
         .merge(recovery::router())
         .merge(session::router())

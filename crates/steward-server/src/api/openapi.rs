@@ -29,6 +29,11 @@ use crate::state::AppState;
         super::me::change_username,
         super::me::change_email,
         super::me::confirm_email,
+        super::notify::preferences,
+        super::notify::update_preferences,
+        super::notify::list,
+        super::notify::read,
+        super::notify::read_all,
         super::profile::show,
         super::profile::update,
         super::profile::upload_photo,
@@ -49,6 +54,7 @@ use crate::state::AppState;
         (name = "sessions", description = "Active sessions and security activity"),
         (name = "me", description = "The signed-in account"),
         (name = "recovery", description = "Trouble signing in"),
+        (name = "notifications", description = "Notification preferences, marketing consent and in-app notifications"),
         (name = "apps", description = "Third-party apps: registration, Connected apps, disclosure log. The OAuth 2.0 / OpenID Connect endpoints themselves are advertised at /.well-known/openid-configuration"),
     )
 )]

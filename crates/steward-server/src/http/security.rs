@@ -69,6 +69,11 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
+    // One-click unsubscribe (RFC 8058) is POSTed by mail providers from anywhere; it
+    // uses no cookie, and its signed token is the only authority.
+    if req.uri().path().starts_with("/unsubscribe/") {
+        return next.run(req).await;
+    }
     let h = req.headers();
     let fetch_site = h.get("sec-fetch-site").and_then(|v| v.to_str().ok());
     let origin = h.get(header::ORIGIN).and_then(|v| v.to_str().ok());

@@ -36,7 +36,7 @@ mail_templates!(ResetHtml, ResetText, "mail/reset_password.html", "mail/reset_pa
 mail_templates!(ReminderHtml, ReminderText, "mail/username_reminder.html", "mail/username_reminder.txt", { username: &'a str, signin_link: &'a str });
 mail_templates!(ChangedHtml, ChangedText, "mail/password_changed.html", "mail/password_changed.txt", { username: &'a str, at: &'a str, recovery_link: &'a str });
 
-mail_templates!(DeviceHtml, DeviceText, "mail/new_device.html", "mail/new_device.txt", { username: &'a str, device: &'a str, ip: &'a str, location: &'a str, at: &'a str, sessions_link: &'a str, recovery_link: &'a str });
+mail_templates!(DeviceHtml, DeviceText, "mail/new_device.html", "mail/new_device.txt", { username: &'a str, device: &'a str, ip: &'a str, location: &'a str, at: &'a str, sessions_link: &'a str, recovery_link: &'a str, unsubscribe_link: &'a str });
 
 mail_templates!(ConfirmChangeHtml, ConfirmChangeText, "mail/confirm_email_change.html", "mail/confirm_email_change.txt", { username: &'a str, link: &'a str });
 mail_templates!(ChangeNoticeHtml, ChangeNoticeText, "mail/email_change_requested.html", "mail/email_change_requested.txt", { username: &'a str, new_email: &'a str, recovery_link: &'a str });
@@ -219,6 +219,7 @@ impl MailRenderer for TemplateMailer {
                 at,
                 sessions_link,
                 recovery_link,
+                unsubscribe_link,
                 ..
             } => {
                 let subject = format!("New sign-in to your {p} account");
@@ -235,6 +236,7 @@ impl MailRenderer for TemplateMailer {
                     at: &at,
                     sessions_link,
                     recovery_link,
+                    unsubscribe_link,
                 }
                 .render();
                 let t = DeviceText {
@@ -246,6 +248,7 @@ impl MailRenderer for TemplateMailer {
                     at: &at,
                     sessions_link,
                     recovery_link,
+                    unsubscribe_link,
                 }
                 .render();
                 (subject, h, t)
@@ -266,6 +269,7 @@ impl MailRenderer for TemplateMailer {
             text,
             html,
             kind: mail.kind().to_owned(),
+            unsubscribe: mail.unsubscribe().map(str::to_owned),
         }
     }
 }

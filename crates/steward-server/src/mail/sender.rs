@@ -67,15 +67,27 @@ impl Transport {
 
     async fn deliver(&self, from: &Mailbox, mail: &OutgoingMail) -> anyhow::Result<()> {
         let to: Mailbox = mail.to.parse()?;
-        let message = Message::builder()
+        let mut builder = Message::builder()
             .from(from.clone())
             .to(to)
             .subject(mail.subject.clone())
-            .header(header::MIME_VERSION_1_0)
-            .multipart(MultiPart::alternative_plain_html(
-                mail.text.clone(),
-                mail.html.clone(),
-            ))?;
+            .header(header::MIME_VERSION_1_0);
+        if let Some(url) = &mail.unsubscribe {
+            // RFC 8058 one-click unsubscribe: the mail client POSTs to the URL.
+            builder = builder
+                .raw_header(header::HeaderValue::new(
+                    header::HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    format!("<{url}>"),
+                ))
+                .raw_header(header::HeaderValue::new(
+                    header::HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".to_owned(),
+                ));
+        }
+        let message = builder.multipart(MultiPart::alternative_plain_html(
+            mail.text.clone(),
+            mail.html.clone(),
+        ))?;
         match self {
             Transport::Smtp(smtp) => {
                 smtp.send(message).await?;

@@ -10,6 +10,7 @@ pub mod form;
 pub mod home;
 pub mod legal;
 pub mod mailbox;
+pub mod notify;
 pub mod oauth;
 pub mod profile;
 pub mod recovery;
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .merge(oauth::router())
         .merge(developer::router())
         .merge(profile::router())
+        .merge(notify::router())
         .merge(legal::router())
         .merge(mailbox::router())
         .merge(assets::router())

@@ -27,6 +27,8 @@ pub struct Nav {
     pub account_id: String,
     /// Other accounts signed in in this browser, to switch to.
     pub others: Vec<NavAccount>,
+    /// Unread in-app notifications (the bell's count).
+    pub unread: u64,
 }
 
 /// An account in the switcher.
@@ -59,6 +61,7 @@ impl Nav {
                     verified: w.account().email_verified_at.is_some(),
                     account_id: w.account().id.to_string(),
                     others: Vec::new(),
+                    unread: 0,
                 }
             }
             None => Nav {
@@ -67,6 +70,7 @@ impl Nav {
                 verified: true,
                 account_id: String::new(),
                 others: Vec::new(),
+                unread: 0,
             },
         }
     }
@@ -94,9 +98,17 @@ impl FromRequestParts<AppState> for Nav {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(Nav::for_browser(
-            &Browser::from_request_parts(parts, state).await?,
-        ))
+        let browser = Browser::from_request_parts(parts, state).await?;
+        let mut nav = Nav::for_browser(&browser);
+        if let Some(active) = &browser.active {
+            // The bell's count; a page still renders if it cannot be read.
+            nav.unread = state
+                .steward
+                .unread_notifications(&active.who)
+                .await
+                .unwrap_or(0);
+        }
+        Ok(nav)
     }
 }
 

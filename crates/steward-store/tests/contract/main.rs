@@ -72,6 +72,7 @@ fn mail(to: &str, kind: &str) -> OutgoingMail {
         text: "t".into(),
         html: "<p>h</p>".into(),
         kind: kind.into(),
+        unsubscribe: None,
     }
 }
 
@@ -213,6 +214,7 @@ contract!(
     a_photo_replaces_the_last_and_survives_profile_saves,
     a_renamed_account_holds_its_old_username,
     an_email_change_applies_once_and_never_onto_a_taken_address,
+    notification_preferences_and_the_bell_round_trip,
 );
 
 #[tokio::test]

@@ -218,3 +218,82 @@ pub(super) async fn an_email_change_applies_once_and_never_onto_a_taken_address(
         "lea@example.com"
     );
 }
+
+pub(super) async fn notification_preferences_and_the_bell_round_trip(s: &SqlStore) {
+    use steward_core::notify::{Category, Notification};
+    use steward_core::ports::NotificationStore;
+    let (new, _) = new_account("nia@example.com", "nia");
+    s.create_account(&new).await.unwrap();
+    let id = new.account.id;
+    assert!(s.notification_prefs(id).await.unwrap().is_empty());
+    let consent = ConsentRecord {
+        id: Uuid::now_v7(),
+        account_id: id,
+        purpose: "marketing_email".into(),
+        legal_basis: "consent".into(),
+        notice_version: "2026-11-01".into(),
+        granted: true,
+        method: "web_form".into(),
+        ip_truncated: None,
+        at: t0(),
+    };
+    s.save_notification_prefs(
+        id,
+        &[
+            (Category::Usage, "email", false),
+            (Category::Usage, "in_app", true),
+        ],
+        Some(&consent),
+        t0(),
+    )
+    .await
+    .unwrap();
+    s.save_notification_prefs(id, &[(Category::Usage, "email", true)], None, t0())
+        .await
+        .unwrap();
+    let mut prefs = s.notification_prefs(id).await.unwrap();
+    prefs.sort_by_key(|p| p.1);
+    assert_eq!(
+        prefs,
+        vec![
+            (Category::Usage, "email", true),
+            (Category::Usage, "in_app", true)
+        ]
+    );
+    assert!(s.consents(id).await.unwrap().contains(&consent));
+
+    let note = |title: &str| Notification {
+        id: Uuid::now_v7(),
+        account_id: id,
+        category: Category::Security,
+        title: title.into(),
+        body: "b".into(),
+        link: Some("/account/sessions".into()),
+        created_at: t0(),
+        read_at: None,
+    };
+    let (a, b) = (note("first"), note("second"));
+    s.add_notification(&a).await.unwrap();
+    s.add_notification(&b).await.unwrap();
+    let list = s.notifications(id, 10).await.unwrap();
+    assert_eq!(
+        list.iter().map(|n| n.title.as_str()).collect::<Vec<_>>(),
+        vec!["second", "first"]
+    );
+    assert_eq!(s.unread_notifications(id).await.unwrap(), 2);
+    assert_eq!(
+        s.mark_notifications_read(id, Some(a.id), t0())
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.mark_notifications_read(Uuid::now_v7(), Some(b.id), t0())
+            .await
+            .unwrap(),
+        0,
+        "not theirs"
+    );
+    assert_eq!(s.mark_notifications_read(id, None, t0()).await.unwrap(), 1);
+    assert_eq!(s.unread_notifications(id).await.unwrap(), 0);
+}

@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod common;
 mod mail;
+mod notify;
 mod oauth;
 mod ops;
 mod pages;

@@ -54,6 +54,10 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/api/v1/me/username",
         "/api/v1/me/email",
         "/api/v1/me/email/confirm",
+        "/api/v1/me/notification-preferences",
+        "/api/v1/me/notifications",
+        "/api/v1/me/notifications/{id}/read",
+        "/api/v1/me/notifications/read-all",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }
