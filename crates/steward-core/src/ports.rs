@@ -702,6 +702,9 @@ pub trait ProfileStore: Send + Sync {
     ) -> StoreResult<()>;
     /// Removes an account's photo; `false` if it had none.
     async fn delete_photo(&self, account_id: Uuid) -> StoreResult<bool>;
+    /// Records that the first-sign-in step was finished or skipped, making the profile
+    /// if needed.
+    async fn mark_onboarded(&self, account_id: Uuid, at: OffsetDateTime) -> StoreResult<()>;
     /// A photo by id, with whose it is and whether the profile is public.
     async fn photo(&self, id: Uuid) -> StoreResult<Option<crate::profile::StoredPhoto>>;
 }

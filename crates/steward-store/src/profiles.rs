@@ -24,6 +24,7 @@ macro_rules! profile_from_row {
             linkedin: r.try_get("linkedin")?,
             public: r.try_get("public")?,
             photo_id: r.try_get("photo_id")?,
+            onboarded_at: r.try_get::<Option<Ts>, _>("onboarded_at")?.map(|t| t.0),
             updated_at: Some(r.try_get::<Ts, _>("updated_at")?.0),
         }
     }};
@@ -129,6 +130,21 @@ impl ProfileStore for SqlStore {
             .map_err(backend)?;
             tx.commit().await.map_err(backend)?;
             Ok(())
+        })
+    }
+
+    async fn mark_onboarded(&self, account_id: Uuid, at: OffsetDateTime) -> StoreResult<()> {
+        on_db!(self, write, |pool| {
+            sqlx::query(
+                "INSERT INTO profiles (account_id, onboarded_at, updated_at) VALUES ($1, $2, $2)
+                 ON CONFLICT (account_id) DO UPDATE SET onboarded_at = COALESCE(profiles.onboarded_at, excluded.onboarded_at)",
+            )
+            .bind(account_id)
+            .bind(Ts(at))
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .map_err(backend)
         })
     }
 

@@ -46,6 +46,8 @@ pub struct Profile {
     pub public: bool,
     /// The current photo, if any (set by uploading, not by saving the profile).
     pub photo_id: Option<Uuid>,
+    /// When the first-sign-in step was finished or skipped (not set by saving the profile).
+    pub onboarded_at: Option<OffsetDateTime>,
     /// Last saved.
     pub updated_at: Option<OffsetDateTime>,
 }
@@ -188,6 +190,7 @@ pub fn check_update(account_id: Uuid, req: &UpdateProfileRequest) -> CoreResult<
         ),
         public: req.public,
         photo_id: None,
+        onboarded_at: None,
         updated_at: None,
     };
     if f.is_empty() {
@@ -240,6 +243,53 @@ impl Steward {
             .save_photo(who.account().id, Uuid::now_v7(), &large, &small, self.now())
             .await?;
         self.profile(who).await
+    }
+
+    /// Whether the "tell us about yourself" step should be offered (first sign-in).
+    pub async fn needs_onboarding(&self, who: &SignedIn) -> CoreResult<bool> {
+        Ok(self
+            .store
+            .profile(who.account().id)
+            .await?
+            .is_none_or(|p| p.onboarded_at.is_none()))
+    }
+
+    /// Finishes the first-sign-in step: saves the name, role and company given
+    /// (checked like the profile form; nothing saved if one is refused), or, when
+    /// `skip`, nothing but that it was offered. Other profile fields are kept.
+    pub async fn complete_onboarding(
+        &self,
+        who: &SignedIn,
+        name: Option<&str>,
+        role: Option<&str>,
+        company: Option<&str>,
+        skip: bool,
+    ) -> CoreResult<()> {
+        let now = self.now();
+        if !skip {
+            let current = self
+                .store
+                .profile(who.account().id)
+                .await?
+                .unwrap_or_default();
+            let req = UpdateProfileRequest {
+                name: name.map(str::to_owned),
+                role: role.map(str::to_owned),
+                company: company.map(str::to_owned),
+                about: current.about,
+                links: ProfileLinks {
+                    website: current.website,
+                    github: current.github,
+                    x: current.x,
+                    linkedin: current.linkedin,
+                },
+                public: current.public,
+            };
+            let mut profile = check_update(who.account().id, &req)?;
+            profile.updated_at = Some(now);
+            self.store.save_profile(&profile).await?;
+        }
+        Ok(self.store.mark_onboarded(who.account().id, now).await?)
     }
 
     /// Removes the profile photo (nothing to remove is fine).

@@ -21,15 +21,17 @@ impl ProfileStore for MemStore {
 
     async fn save_profile(&self, profile: &Profile) -> StoreResult<()> {
         let mut st = self.lock();
-        // The photo is kept: it is not part of the profile form.
-        let photo_id = st
+        // The photo and the onboarding mark are kept: they are not part of the form.
+        let before = st
             .profiles
             .iter()
             .find(|p| p.account_id == profile.account_id)
-            .and_then(|p| p.photo_id);
+            .cloned()
+            .unwrap_or_default();
         st.profiles.retain(|p| p.account_id != profile.account_id);
         st.profiles.push(Profile {
-            photo_id,
+            photo_id: before.photo_id,
+            onboarded_at: before.onboarded_at,
             ..profile.clone()
         });
         Ok(())
@@ -71,6 +73,22 @@ impl ProfileStore for MemStore {
             None => st.profiles.push(Profile {
                 account_id,
                 photo_id: Some(id),
+                updated_at: Some(at),
+                ..Profile::default()
+            }),
+        }
+        Ok(())
+    }
+
+    async fn mark_onboarded(&self, account_id: Uuid, at: OffsetDateTime) -> StoreResult<()> {
+        let mut st = self.lock();
+        match st.profiles.iter_mut().find(|p| p.account_id == account_id) {
+            Some(p) => {
+                p.onboarded_at.get_or_insert(at);
+            }
+            None => st.profiles.push(Profile {
+                account_id,
+                onboarded_at: Some(at),
                 updated_at: Some(at),
                 ..Profile::default()
             }),

@@ -17,7 +17,7 @@ use crate::http::client::MaybeUser;
 use crate::state::AppState;
 use crate::web::form::{FormBody, ticked};
 use crate::web::signup::Notice;
-use crate::web::view::{FormErrors, Nav, form_status, page, same_account, see_other};
+use crate::web::view::{FormErrors, Nav, form_status, page, safe_next, same_account, see_other};
 
 /// Routes of this feature.
 pub fn router() -> Router<AppState> {
@@ -32,6 +32,102 @@ pub fn router() -> Router<AppState> {
         .route("/settings/profile/photo/remove", post(remove_photo))
         .route("/photos/{id}/{file}", get(photo))
         .route("/@{username}", get(public))
+        .route("/welcome", get(welcome).post(finish_welcome))
+}
+
+#[derive(Template)]
+#[template(path = "profile/welcome.html")]
+struct WelcomePage {
+    nav: Nav,
+    next: String,
+    name: String,
+    role: String,
+    company: String,
+    errors: FormErrors,
+}
+
+#[derive(Debug, Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WelcomeForm {
+    #[serde(default)]
+    as_account: String,
+    next: Option<String>,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    company: String,
+    #[serde(default)]
+    action: String,
+}
+
+/// `GET /welcome`: the "tell us about yourself" step after the first sign-in.
+async fn welcome(
+    State(st): State<AppState>,
+    MaybeUser(who): MaybeUser,
+    nav: Nav,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, ApiError> {
+    let next = safe_next(q.next.as_deref()).to_owned();
+    let Some(who) = who else {
+        // Signed out (say, from this very page): nobody to welcome.
+        return Ok(see_other("/"));
+    };
+    if !st.steward.needs_onboarding(&who).await? {
+        return Ok(see_other(&next));
+    }
+    Ok(page(
+        StatusCode::OK,
+        &WelcomePage {
+            nav,
+            next,
+            name: String::new(),
+            role: String::new(),
+            company: String::new(),
+            errors: FormErrors::none(),
+        },
+    ))
+}
+
+/// `POST /welcome`: **Continue** saves name, role and company; **Skip for now** does not.
+async fn finish_welcome(
+    State(st): State<AppState>,
+    MaybeUser(who): MaybeUser,
+    nav: Nav,
+    FormBody(f): FormBody<WelcomeForm>,
+) -> Result<Response, ApiError> {
+    let next = safe_next(f.next.as_deref()).to_owned();
+    let Some(who) = who else {
+        return Ok(see_other("/signin"));
+    };
+    same_account(&who, &f.as_account)?;
+    let skip = f.action == "skip";
+    match st
+        .steward
+        .complete_onboarding(&who, Some(&f.name), Some(&f.role), Some(&f.company), skip)
+        .await
+    {
+        Ok(()) => Ok(see_other(&next)),
+        Err(e) => {
+            let e = ApiError::from(e);
+            Ok(page(
+                form_status(&e),
+                &WelcomePage {
+                    nav,
+                    next,
+                    name: f.name,
+                    role: f.role,
+                    company: f.company,
+                    errors: FormErrors::from_error(&e),
+                },
+            ))
+        }
+    }
 }
 
 /// `POST /settings/profile/photo` (multipart: `as_account`, `photo`).

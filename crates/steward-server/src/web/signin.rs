@@ -123,7 +123,24 @@ async fn submit(
     .await;
     let result = match result {
         Ok(new) => {
-            let mut res = see_other(&next);
+            // The first sign-in offers "tell us about yourself", except on the way to an
+            // app's sign-in or a device code (those have their own clock).
+            let onboard = !next.starts_with("/oauth/")
+                && !next.starts_with("/device")
+                && st
+                    .steward
+                    .needs_onboarding(&new.signed_in())
+                    .await
+                    .unwrap_or(false);
+            let target = if onboard {
+                format!(
+                    "/welcome?next={}",
+                    url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+                )
+            } else {
+                next.clone()
+            };
+            let mut res = see_other(&target);
             adopt_sign_in(&st, browser, &headers, &new, &client.0, res.headers_mut())
                 .await
                 .map(|()| res)

@@ -28,9 +28,27 @@ async fn sign_in_form_sets_the_session_and_redirects_to_a_local_next_only() {
         .await
         .unwrap();
     assert_eq!(r.status, 303);
-    assert_eq!(r.headers["location"], "/settings");
+    // The first sign-in through the page offers "tell us about yourself" first.
+    assert_eq!(r.headers["location"], "/welcome?next=%2Fsettings");
     assert!(session_cookie(&r).unwrap().contains("Max-Age="));
     assert_eq!(me(&c).await.0, 200);
+    let id = me(&c).await.1["id"].as_str().unwrap().to_owned();
+    let welcome = c.get("/welcome?next=%2Fsettings").await.unwrap();
+    assert!(
+        welcome.text.contains("Tell us about yourself") && welcome.text.contains("Skip for now")
+    );
+    let r = c
+        .post_form(
+            "/welcome",
+            &[
+                ("as_account", &id),
+                ("next", "/settings"),
+                ("action", "skip"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.headers["location"], "/settings");
 
     let c = s.client().unwrap();
     let r = c

@@ -632,3 +632,78 @@ async fn the_settings_page_asks_for_an_email_change_and_the_link_page_confirms_i
     assert!(done.text.contains("email address is now ada@new.example"));
     s.stop().await;
 }
+
+#[tokio::test]
+async fn the_first_sign_in_offers_to_fill_in_name_role_and_company_once() {
+    let s = TestServer::start().await.unwrap();
+    confirmed_account(&s, "ada@example.com", "ada").await;
+    let c = s.client().unwrap();
+    let signin = |c: steward_testkit::ApiClient| async move {
+        c.post_form(
+            "/signin",
+            &[
+                ("identifier", "ada"),
+                ("password", crate::common::PASSWORD),
+                ("next", "/account/sessions"),
+            ],
+        )
+        .await
+        .unwrap()
+    };
+    let r = signin(c.clone()).await;
+    assert_eq!(r.headers["location"], "/welcome?next=%2Faccount%2Fsessions");
+    let id = crate::common::me(&c).await.1["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bad = "x".repeat(101);
+    let r = c
+        .post_form(
+            "/welcome",
+            &[
+                ("as_account", &id),
+                ("next", "/account/sessions"),
+                ("action", "continue"),
+                ("name", &bad),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 422);
+    assert!(r.text.contains("Use at most 100 characters"));
+    let r = c
+        .post_form(
+            "/welcome",
+            &[
+                ("as_account", &id),
+                ("next", "/account/sessions"),
+                ("action", "continue"),
+                ("name", "Ada Lovelace"),
+                ("role", "Analyst"),
+                ("company", "Engines Ltd"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.headers["location"], "/account/sessions");
+    let p = c.get("/api/v1/me/profile").await.unwrap().json;
+    assert_eq!(
+        (
+            p["name"].as_str(),
+            p["role"].as_str(),
+            p["company"].as_str()
+        ),
+        (Some("Ada Lovelace"), Some("Analyst"), Some("Engines Ltd"))
+    );
+    // Offered once: later sign-ins go straight on, and /welcome steps aside.
+    let again = s.client().unwrap();
+    assert_eq!(
+        signin(again.clone()).await.headers["location"],
+        "/account/sessions"
+    );
+    assert_eq!(
+        again.get("/welcome?next=%2F").await.unwrap().headers["location"],
+        "/"
+    );
+    s.stop().await;
+}
