@@ -129,11 +129,18 @@ pub async fn api_error(server: &str, resp: reqwest::Response) -> CliError {
     let status = resp.status();
     let body = resp.bytes().await.unwrap_or_default();
     match serde_json::from_slice::<ErrorBody>(&body) {
-        Ok(b) => CliError::Api {
-            status: status.as_u16(),
-            code: printable(&b.error.code),
-            message: printable(&b.error.message),
-        },
+        Ok(b) => {
+            // Field errors say what to fix: "name: Use at most 100 characters."
+            let mut message = printable(&b.error.message);
+            for (field, why) in &b.error.fields {
+                message.push_str(&format!("\n  {}: {}", printable(field), printable(why)));
+            }
+            CliError::Api {
+                status: status.as_u16(),
+                code: printable(&b.error.code),
+                message,
+            }
+        }
         Err(_) => CliError::Protocol {
             server: server.to_owned(),
             reason: format!("HTTP {}", status.as_u16()),
@@ -240,19 +247,45 @@ impl<'a> Authed<'a> {
         self.send(Method::DELETE, path).await.map(drop)
     }
 
+    /// `PUT` a JSON body; the answer is JSON.
+    pub async fn put_json<T: DeserializeOwned>(
+        &mut self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<T> {
+        let resp = self.send_with(Method::PUT, path, Some(body)).await?;
+        read_json(&self.account.server, resp).await
+    }
+
+    /// `POST` without a body, to an endpoint that answers 204.
+    pub async fn post_empty(&mut self, path: &str) -> Result<()> {
+        self.send_with(Method::POST, path, Some(&serde_json::json!({})))
+            .await
+            .map(drop)
+    }
+
+    async fn send(&mut self, method: Method, path: &str) -> Result<reqwest::Response> {
+        self.send_with(method, path, None).await
+    }
+
     /// Sends with the access token; refreshes first if it is about to expire,
     /// and once after a 401. Non-success answers become errors.
-    async fn send(&mut self, method: Method, path: &str) -> Result<reqwest::Response> {
+    async fn send_with(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<reqwest::Response> {
         if !self.account.signed_in() {
             return Err(CliError::LoginExpired(self.account.username.clone()));
         }
         if needs_refresh(&self.account, OffsetDateTime::now_utc()) {
             self.refresh().await?;
         }
-        let mut resp = self.send_once(method.clone(), path).await?;
+        let mut resp = self.send_once(method.clone(), path, body).await?;
         if resp.status() == StatusCode::UNAUTHORIZED {
             self.refresh().await?;
-            resp = self.send_once(method, path).await?;
+            resp = self.send_once(method, path, body).await?;
         }
         if !resp.status().is_success() {
             return Err(api_error(&self.account.server, resp).await);
@@ -260,12 +293,20 @@ impl<'a> Authed<'a> {
         Ok(resp)
     }
 
-    async fn send_once(&self, method: Method, path: &str) -> Result<reqwest::Response> {
+    async fn send_once(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<reqwest::Response> {
         let server = &self.account.server;
         let mut req = self
             .http
             .request(method, endpoint(server, path))
             .header(header::ACCEPT, "application/json");
+        if let Some(b) = body {
+            req = req.json(b);
+        }
         if let Some(at) = &self.account.access_token {
             req = req.bearer_auth(at.expose());
         }

@@ -35,6 +35,107 @@ pub enum Command {
     Whoami,
     /// List your signed-in sessions, or sign some out.
     Sessions(SessionsArgs),
+    /// Show your profile, or change it with `steward profile set`.
+    Profile(ProfileArgs),
+    /// Your notifications (the bell) and notification preferences.
+    Notifications(NotificationsArgs),
+}
+
+/// `steward profile [set ...]`.
+#[derive(Debug, Clone, Args)]
+pub struct ProfileArgs {
+    /// What to do (default: show).
+    #[command(subcommand)]
+    pub action: Option<ProfileAction>,
+}
+
+/// Profile actions.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ProfileAction {
+    /// Show the profile.
+    Show,
+    /// Change fields; an empty value ("") clears one. Other fields are kept.
+    Set(ProfileSet),
+}
+
+/// Fields `steward profile set` can change.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ProfileSet {
+    /// Name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Role.
+    #[arg(long)]
+    pub role: Option<String>,
+    /// Company.
+    #[arg(long)]
+    pub company: Option<String>,
+    /// About text.
+    #[arg(long)]
+    pub about: Option<String>,
+    /// Website URL.
+    #[arg(long)]
+    pub website: Option<String>,
+    /// GitHub URL.
+    #[arg(long)]
+    pub github: Option<String>,
+    /// X (Twitter) URL.
+    #[arg(long)]
+    pub x: Option<String>,
+    /// LinkedIn URL.
+    #[arg(long)]
+    pub linkedin: Option<String>,
+    /// Make the profile public at /@username.
+    #[arg(long, conflicts_with = "private")]
+    pub public: bool,
+    /// Make the profile private.
+    #[arg(long)]
+    pub private: bool,
+}
+
+/// `steward notifications [...]`.
+#[derive(Debug, Clone, Args)]
+pub struct NotificationsArgs {
+    /// What to do (default: list).
+    #[command(subcommand)]
+    pub action: Option<NotificationsAction>,
+}
+
+/// Notification actions.
+#[derive(Debug, Clone, Subcommand)]
+pub enum NotificationsAction {
+    /// List the latest notifications (`*` marks unread ones).
+    List,
+    /// Mark one notification (or `--all`) read.
+    Read {
+        /// Notification id.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<String>,
+        /// Every notification.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show notification preferences.
+    Prefs,
+    /// Turn a category's email or in-app notifications on or off.
+    Set {
+        /// `security`, `usage`, `monitors` or `comments`.
+        category: String,
+        /// Email: on or off.
+        #[arg(long, value_parser = on_off)]
+        email: Option<bool>,
+        /// In the app: on or off.
+        #[arg(long = "in-app", value_parser = on_off)]
+        in_app: Option<bool>,
+    },
+}
+
+fn on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err("use on or off".into()),
+    }
 }
 
 /// `steward login`.

@@ -137,6 +137,8 @@ pub async fn run(cli: Cli, ctx: &mut Context, cancel: impl Future<Output = ()>) 
                 sessions_revoke(ctx, id.as_deref().unwrap_or_default()).await
             }
         },
+        Command::Profile(args) => crate::me::profile(ctx, args.action).await,
+        Command::Notifications(args) => crate::me::notifications(ctx, args.action).await,
     }
 }
 
@@ -257,7 +259,7 @@ async fn signed_in_account(
 
 /// The account a command acts as: with `--server`, the one on that server;
 /// otherwise the active one.
-fn current_account(ctx: &Context, creds: &Credentials) -> Result<StoredAccount> {
+pub(crate) fn current_account(ctx: &Context, creds: &Credentials) -> Result<StoredAccount> {
     let active = creds.active_account();
     let chosen = match &ctx.server {
         None => active.ok_or(if creds.accounts.is_empty() {

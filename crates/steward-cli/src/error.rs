@@ -118,6 +118,9 @@ pub enum CliError {
     /// No stored account matches the name given to `switch` or `logout`.
     #[error("No stored account is called \"{0}\". Run `steward accounts` to see them.")]
     UnknownAccount(String),
+    /// A command argument that cannot be right.
+    #[error("{0}")]
+    Usage(String),
     /// The name matches accounts on several servers.
     #[error("\"{name}\" matches several accounts: {candidates}. Name one of them exactly.")]
     AmbiguousAccount {

@@ -623,3 +623,75 @@ async fn cli_says_when_a_login_expired_or_the_server_is_unreachable() {
             || nowhere.credentials()["accounts"] == Value::Array(vec![])
     );
 }
+
+#[tokio::test]
+async fn cli_profile_and_notifications_over_the_api() {
+    let s = TestServer::start().await.unwrap();
+    let ada = confirmed_account(&s, "ada@example.com", "ada").await;
+    let cli = Steward::new(&s).await;
+    browser_login(&cli, "ada").await;
+
+    let out = cli
+        .ok(&[
+            "profile",
+            "set",
+            "--name",
+            "Ada Lovelace",
+            "--role",
+            "Analyst",
+            "--public",
+        ])
+        .await;
+    assert!(out.starts_with("Profile updated."), "{out}");
+    assert!(out.contains("Public:    yes, at /@ada"), "{out}");
+    let p = ada.get("/api/v1/me/profile").await.unwrap().json;
+    assert_eq!(
+        (p["name"].as_str(), p["public"].as_bool()),
+        (Some("Ada Lovelace"), Some(true))
+    );
+    let out = cli
+        .run(&["profile", "set", "--github", "https://evil.example/ada"])
+        .await;
+    assert_eq!(out.code, Some(1));
+    assert!(
+        out.stderr
+            .contains("github: Enter an https://github.com/… address"),
+        "{out:?}"
+    );
+    let out = cli.ok(&["profile", "set", "--role", ""]).await;
+    assert!(
+        out.contains("Role:      -") && out.contains("Name:      Ada Lovelace"),
+        "cleared one, kept the rest: {out}"
+    );
+
+    // A sign-in from a new browser lands in the bell.
+    let firefox = s
+        .client_as("Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0")
+        .unwrap();
+    crate::common::sign_in(&firefox, "ada", PASSWORD, false).await;
+    let out = cli.ok(&["notifications"]).await;
+    // Chromium (signing in for the CLI) and Firefox were both new devices.
+    assert!(out.starts_with("2 unread"), "{out}");
+    assert!(
+        out.contains("* ") && out.contains("Firefox 133 on Linux signed in"),
+        "{out}"
+    );
+    cli.ok(&["notifications", "read", "--all"]).await;
+    assert!(cli.ok(&["notifications"]).await.starts_with("0 unread"));
+    let out = cli
+        .ok(&["notifications", "set", "usage", "--email", "off"])
+        .await;
+    assert!(out.contains("usage     off"), "{out}");
+    let prefs = ada
+        .get("/api/v1/me/notification-preferences")
+        .await
+        .unwrap()
+        .json;
+    assert_eq!(prefs["categories"][1]["email"], false);
+    let out = cli
+        .run(&["notifications", "set", "gossip", "--email", "off"])
+        .await;
+    assert_eq!(out.code, Some(1));
+    assert!(out.stderr.contains("Unknown category gossip"));
+    s.stop().await;
+}
