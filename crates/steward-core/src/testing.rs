@@ -291,6 +291,17 @@ impl AccountStore for MemStore {
         let old = std::mem::replace(&mut row.account.username, new.to_owned());
         st.username_holds.retain(|(u, _, _)| u != new && *u != old);
         st.username_holds.push((old, account_id, hold_until));
+        // As the SQL store: an account holds its 3 latest given-up names.
+        let mut mine: Vec<(String, OffsetDateTime)> = st
+            .username_holds
+            .iter()
+            .filter(|(_, a, _)| *a == account_id)
+            .map(|(u, _, t)| (u.clone(), *t))
+            .collect();
+        mine.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let keep: Vec<String> = mine.into_iter().take(3).map(|(u, _)| u).collect();
+        st.username_holds
+            .retain(|(u, a, _)| *a != account_id || keep.contains(u));
         st.events.push(event.clone());
         Ok(())
     }

@@ -14,6 +14,9 @@ use crate::activity::record_in_tx;
 use crate::changes::notify_in_tx;
 use crate::{SqlStore, Ts, backend};
 
+/// Most given-up usernames one account holds at once (the oldest are released first).
+const MAX_USERNAME_HOLDS: i64 = 3;
+
 /// Reads an [`Account`] from a row selected with `ACCOUNT_COLUMNS` (any backend).
 macro_rules! account_from_row {
     ($row:expr) => {{
@@ -294,6 +297,16 @@ impl AccountStore for SqlStore {
             .bind(&old)
             .bind(account_id)
             .bind(Ts(hold_until))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            // Renaming in a loop must not squat names: an account holds its few latest.
+            sqlx::query(
+                "DELETE FROM username_holds WHERE account_id = $1 AND username NOT IN
+                   (SELECT username FROM username_holds WHERE account_id = $1 ORDER BY until DESC, username LIMIT $2)",
+            )
+            .bind(account_id)
+            .bind(MAX_USERNAME_HOLDS)
             .execute(&mut *tx)
             .await
             .map_err(backend)?;

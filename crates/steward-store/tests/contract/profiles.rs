@@ -122,6 +122,25 @@ pub(super) async fn a_renamed_account_holds_its_old_username(s: &SqlStore) {
         .await
         .unwrap();
     assert!(s.username_hold("hal9000", t0()).await.unwrap().is_none());
+    // Renaming in a loop holds only the 3 latest names.
+    for (i, name) in ["hal-a", "hal-b", "hal-c", "hal-d"].iter().enumerate() {
+        let until = t0() + Duration::days(30) + Duration::seconds(i as i64 + 1);
+        s.change_username(ida, name, until, &ev(), t0())
+            .await
+            .unwrap();
+    }
+    for (name, held) in [
+        ("hal9000", false),
+        ("hal-a", true),
+        ("hal-b", true),
+        ("hal-c", true),
+    ] {
+        assert_eq!(
+            s.username_hold(name, t0()).await.unwrap().is_some(),
+            held,
+            "{name}"
+        );
+    }
     assert_eq!(
         s.events(ida, None, 10)
             .await
@@ -129,7 +148,7 @@ pub(super) async fn a_renamed_account_holds_its_old_username(s: &SqlStore) {
             .iter()
             .filter(|e| e.kind == EventKind::UsernameChanged)
             .count(),
-        3
+        7
     );
 }
 
