@@ -258,6 +258,25 @@ pub(crate) async fn sign_in_on_page(d: &WebDriver, user: &str) {
     click(d, By::Css("form[action='/signin'] button[type='submit']")).await;
 }
 
+/// Signs in on the page the browser is on and, on a first web sign-in, skips the
+/// "tell us about yourself" step, to land where the sign-in was going.
+pub(crate) async fn sign_in_and_skip_welcome(d: &WebDriver, user: &str) {
+    sign_in_on_page(d, user).await;
+    for _ in 0..200 {
+        let url = d.current_url().await.unwrap();
+        if url.path() == "/welcome" {
+            wait_for(d, &["Skip for now"]).await;
+            click(d, By::Id("skip")).await;
+            return;
+        }
+        if url.path() != "/signin" {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the sign-in never left /signin");
+}
+
 /// `steward login` finished in a fresh Chromium profile, signing in on the
 /// server's page as `user`; checks what the browser and the command show.
 async fn browser_login(cli: &Steward, user: &str) -> Output {

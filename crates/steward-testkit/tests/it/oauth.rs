@@ -407,7 +407,7 @@ async fn an_app_sign_in_is_an_active_session_named_after_the_app_and_revocable_t
 /// screen, see it on Connected Apps with what it received, and remove its access.
 #[tokio::test]
 async fn a_third_party_app_is_registered_consented_to_listed_and_removed_in_chromium() {
-    use crate::cli::{click, sign_in_on_page, wait_for};
+    use crate::cli::{click, sign_in_and_skip_welcome, wait_for};
     use steward_testkit::browser::Browser;
     use thirtyfour::prelude::*;
 
@@ -416,7 +416,7 @@ async fn a_third_party_app_is_registered_consented_to_listed_and_removed_in_chro
     let browser = Browser::start().await.unwrap();
     let d = &browser.driver;
     d.goto(&format!("{}/developer/apps", s.base)).await.unwrap();
-    sign_in_on_page(d, "ada").await;
+    sign_in_and_skip_welcome(d, "ada").await;
     wait_for(d, &["Register an app"]).await;
     d.find(By::Id("name"))
         .await

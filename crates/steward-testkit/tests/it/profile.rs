@@ -232,7 +232,7 @@ async fn photos_are_checked_re_encoded_and_shown_only_as_the_profile_allows() {
 /// make it private again, and get "Profile not found".
 #[tokio::test]
 async fn in_chromium_a_photo_and_a_public_profile_are_seen_signed_out_until_made_private() {
-    use crate::cli::{click, sign_in_on_page, wait_for};
+    use crate::cli::{click, sign_in_and_skip_welcome, wait_for};
     use steward_testkit::browser::Browser;
     use thirtyfour::prelude::*;
 
@@ -247,7 +247,7 @@ async fn in_chromium_a_photo_and_a_public_profile_are_seen_signed_out_until_made
     d.goto(&format!("{}/settings/profile", s.base))
         .await
         .unwrap();
-    sign_in_on_page(d, "ada").await;
+    sign_in_and_skip_welcome(d, "ada").await;
     wait_for(d, &["Upload a photo"]).await;
     d.find(By::Id("photo"))
         .await
