@@ -38,6 +38,30 @@ macro_rules! account_from_row {
 }
 pub(crate) use account_from_row;
 
+/// Appends a record to the consent ledger inside an open transaction.
+macro_rules! consent_in_tx {
+    ($tx:expr, $c:expr) => {{
+        let c: &steward_core::ports::ConsentRecord = $c;
+        sqlx::query(
+            "INSERT INTO consents (id, account_id, purpose, legal_basis, notice_version, granted, method, ip_truncated, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(c.id)
+        .bind(c.account_id)
+        .bind(&c.purpose)
+        .bind(&c.legal_basis)
+        .bind(&c.notice_version)
+        .bind(c.granted)
+        .bind(&c.method)
+        .bind(&c.ip_truncated)
+        .bind(crate::Ts(c.at))
+        .execute(&mut *$tx)
+        .await
+        .map_err(crate::backend)
+    }};
+}
+pub(crate) use consent_in_tx;
+
 /// Inserts the outbox row for `mail` inside an open transaction.
 macro_rules! enqueue_in_tx {
     ($tx:expr, $mail:expr, $now:expr) => {
@@ -95,22 +119,7 @@ impl AccountStore for SqlStore {
             .await
             .map_err(backend)?;
             for c in &new.consents {
-                sqlx::query(
-                    "INSERT INTO consents (id, account_id, purpose, legal_basis, notice_version, granted, method, ip_truncated, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(c.id)
-                .bind(c.account_id)
-                .bind(&c.purpose)
-                .bind(&c.legal_basis)
-                .bind(&c.notice_version)
-                .bind(c.granted)
-                .bind(&c.method)
-                .bind(&c.ip_truncated)
-                .bind(Ts(c.at))
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
+                consent_in_tx!(tx, c)?;
             }
             let t = &new.verification;
             sqlx::query(

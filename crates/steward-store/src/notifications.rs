@@ -7,6 +7,7 @@ use steward_core::ports::{ConsentRecord, NotificationStore, StoreResult};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::accounts::consent_in_tx;
 use crate::{SqlStore, Ts, backend};
 
 /// The stored channel names ('static for [`Preference`]).
@@ -70,22 +71,7 @@ impl NotificationStore for SqlStore {
                 .map_err(backend)?;
             }
             if let Some(c) = consent {
-                sqlx::query(
-                    "INSERT INTO consents (id, account_id, purpose, legal_basis, notice_version, granted, method, ip_truncated, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(c.id)
-                .bind(c.account_id)
-                .bind(&c.purpose)
-                .bind(&c.legal_basis)
-                .bind(&c.notice_version)
-                .bind(c.granted)
-                .bind(&c.method)
-                .bind(&c.ip_truncated)
-                .bind(Ts(c.at))
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
+                consent_in_tx!(tx, c)?;
             }
             tx.commit().await.map_err(backend)
         })

@@ -5,7 +5,6 @@
 
 use crate::account::Email;
 use crate::account::email::email_key;
-use crate::account::passwords::Verified;
 use crate::activity::{EventKind, SecurityEvent};
 use crate::error::{CoreError, CoreResult, StoreError};
 use crate::mail::Mail;
@@ -25,18 +24,8 @@ impl Steward {
         new_email: &str,
     ) -> CoreResult<()> {
         let account = who.account();
-        let key = account.id.to_string();
-        self.signin_failures
-            .attempt(&key, self.now())
-            .map_err(CoreError::RateLimited)?;
-        let verdict = self
-            .passwords
-            .verify(current_password, Some(&account.password_hash))
+        self.verify_current_password(account, current_password)
             .await?;
-        if verdict == Verified::No {
-            return Err(CoreError::WrongPassword);
-        }
-        self.signin_failures.clear(&key);
         let new = Email::parse(new_email).map_err(|e| match e {
             CoreError::Validation(mut f) => {
                 let why = f

@@ -9,6 +9,28 @@ use crate::session::{ClientInfo, SignedIn};
 use crate::steward::Steward;
 
 impl Steward {
+    /// Checks the password a signed-in person re-enters to confirm a sensitive change.
+    /// Guessing it with a stolen session slows down like sign-in.
+    pub(crate) async fn verify_current_password(
+        &self,
+        account: &crate::account::Account,
+        password: &str,
+    ) -> CoreResult<()> {
+        let key = account.id.to_string();
+        self.signin_failures
+            .attempt(&key, self.now())
+            .map_err(CoreError::RateLimited)?;
+        let verdict = self
+            .passwords
+            .verify(password, Some(&account.password_hash))
+            .await?;
+        if verdict == Verified::No {
+            return Err(CoreError::WrongPassword);
+        }
+        self.signin_failures.clear(&key);
+        Ok(())
+    }
+
     /// Changes the username (rules as at sign-up). The old one stays reserved for this
     /// account for `username_hold` (nobody else can take it; `/@old` redirects), and
     /// this account can take it back meanwhile.
@@ -57,19 +79,7 @@ impl Steward {
         client: &ClientInfo,
     ) -> CoreResult<()> {
         let account = who.account();
-        // Guessing the current password with a stolen session slows down like sign-in.
-        let key = account.id.to_string();
-        self.signin_failures
-            .attempt(&key, self.now())
-            .map_err(CoreError::RateLimited)?;
-        let verdict = self
-            .passwords
-            .verify(current, Some(&account.password_hash))
-            .await?;
-        if verdict == Verified::No {
-            return Err(CoreError::WrongPassword);
-        }
-        self.signin_failures.clear(&key);
+        self.verify_current_password(account, current).await?;
         check_new_password("new_password", new, &account.username, &account.email)?;
         if new == current {
             return Err(CoreError::field(
