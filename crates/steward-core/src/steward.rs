@@ -39,6 +39,8 @@ pub struct Steward {
     pub(crate) locator: Arc<dyn Locator>,
     pub(crate) changes: tokio::sync::broadcast::Sender<crate::session::changes::Change>,
     pub(crate) signer: Arc<dyn TokenSigner>,
+    /// Bounds photo decoding (CPU and up to ~130 MB each) to one job per core.
+    pub(crate) photo_jobs: Arc<tokio::sync::Semaphore>,
 }
 
 /// The signer in place until the server installs its key ring: refuses to sign.
@@ -59,6 +61,7 @@ impl Steward {
         clock: Arc<dyn Clock>,
         mailer: Arc<dyn MailRenderer>,
     ) -> CoreResult<Self> {
+        let cfg_hash_concurrency = cfg.hash_concurrency.max(1);
         let passwords = Passwords::new(&cfg)?;
         let mut fresh = vec![0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut fresh);
@@ -86,6 +89,7 @@ impl Steward {
             locator: Arc::new(NoLocator),
             changes: tokio::sync::broadcast::channel(1024).0,
             signer: Arc::new(NoSigner),
+            photo_jobs: Arc::new(tokio::sync::Semaphore::new(cfg_hash_concurrency)),
         })
     }
 

@@ -233,6 +233,12 @@ impl Steward {
     /// and 4096×4096), re-encoded without its metadata. A refused upload changes
     /// nothing.
     pub async fn set_photo(&self, who: &SignedIn, bytes: Vec<u8>) -> CoreResult<ProfileView> {
+        // Decoding is heavy: at most one photo per core at a time, the rest wait.
+        let _permit = self
+            .photo_jobs
+            .acquire()
+            .await
+            .map_err(|e| CoreError::Internal(format!("photo jobs: {e}")))?;
         let avatars = tokio::task::spawn_blocking(move || photo::process(&bytes))
             .await
             .map_err(|e| CoreError::Internal(format!("photo worker: {e}")))?
