@@ -15,7 +15,8 @@ use time::OffsetDateTime;
 use crate::api::{self, Authed, DEFAULT_SERVER};
 use crate::cli::{Cli, Command, LoginArgs, LogoutArgs, SessionsAction};
 use crate::error::{CliError, Result, printable};
-use crate::oauth::{self, AuthRequest, Discovery, Loopback, TokenResponse};
+use crate::loopback::Loopback;
+use crate::oauth::{self, AuthRequest, Discovery, TokenResponse};
 use crate::store::{Credentials, Store, StoredAccount};
 
 /// Where a command's output goes.

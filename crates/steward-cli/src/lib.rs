@@ -11,6 +11,7 @@ pub mod api;
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod loopback;
 pub mod me;
 pub mod oauth;
 pub mod secret;

@@ -5,7 +5,9 @@
 
 pub mod account;
 pub mod assets;
+pub mod connected_apps;
 pub mod developer;
+pub mod device;
 pub mod form;
 pub mod home;
 pub mod legal;
@@ -33,6 +35,8 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(sessions::router())
         .merge(oauth::router())
+        .merge(device::router())
+        .merge(connected_apps::router())
         .merge(developer::router())
         .merge(profile::router())
         .merge(notify::router())

@@ -1,13 +1,14 @@
 //! The person's side of OAuth: the authorization request an app opens in the
 //! browser (sign in, consent for third-party apps, "you are signed in — return
-//! to the app"), the device-code page, RP-initiated sign-out, and Connected apps.
+//! to the app") and RP-initiated sign-out. The device-code pages are in
+//! `web::device`, Connected Apps in `web::connected_apps`.
 
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::get;
 use serde::Deserialize;
 use steward_core::oauth::authorize::{AuthorizeError, AuthorizeParams};
 use steward_core::oauth::grant::{Granted, RequestState};
@@ -21,18 +22,14 @@ use crate::http::client::{Client, MaybeUser};
 use crate::state::AppState;
 use crate::web::form::FormBody;
 use crate::web::signup::Notice;
-use crate::web::view::{FormErrors, Nav, page, same_account, see_other, with_retry_after};
+use crate::web::view::{Nav, page, same_account, see_other, with_retry_after};
 
 /// Routes of this feature.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/oauth/authorize", get(authorize))
         .route("/oauth/authorize/{handle}", get(show).post(decide))
-        .route("/device", get(device_form).post(device_lookup))
-        .route("/device/decide", post(device_decide))
         .route("/oauth/logout", get(logout_form).post(logout))
-        .route("/account/apps", get(connected))
-        .route("/account/apps/{client_id}/revoke", post(revoke_app))
 }
 
 #[derive(Template)]
@@ -57,44 +54,6 @@ struct DonePage {
     redirect: String,
 }
 
-struct DeviceView {
-    app: String,
-    user_code: String,
-    access: Vec<String>,
-    username: String,
-}
-
-#[derive(Template)]
-#[template(path = "oauth/device.html")]
-struct DevicePage {
-    nav: Nav,
-    errors: FormErrors,
-    typed: String,
-    request: Option<DeviceView>,
-}
-
-struct AppRow {
-    client_id: String,
-    name: String,
-    granted: String,
-    access: Vec<String>,
-}
-
-struct DisclosureRow {
-    at: String,
-    recipient: String,
-    categories: String,
-}
-
-#[derive(Template)]
-#[template(path = "oauth/apps.html")]
-struct AppsPage {
-    nav: Nav,
-    flash: Option<String>,
-    apps: Vec<AppRow>,
-    disclosures: Vec<DisclosureRow>,
-}
-
 #[derive(Template)]
 #[template(path = "oauth/logout.html")]
 struct LogoutPage {
@@ -105,7 +64,7 @@ struct LogoutPage {
     state: String,
 }
 
-fn notice(nav: Nav, status: StatusCode, heading: &str, message: String) -> Response {
+pub(super) fn notice(nav: Nav, status: StatusCode, heading: &str, message: String) -> Response {
     page(
         status,
         &Notice {
@@ -119,7 +78,7 @@ fn notice(nav: Nav, status: StatusCode, heading: &str, message: String) -> Respo
 }
 
 /// Over the per-IP limit (requests and typed codes are rate limited like sign-in).
-fn too_many(nav: Nav, e: &ApiError) -> Response {
+pub(super) fn too_many(nav: Nav, e: &ApiError) -> Response {
     with_retry_after(
         notice(
             nav,
@@ -129,11 +88,6 @@ fn too_many(nav: Nav, e: &ApiError) -> Response {
         ),
         e,
     )
-}
-
-fn when(t: time::OffsetDateTime) -> String {
-    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    t.format(&f).unwrap_or_default()
 }
 
 /// `GET /oauth/authorize`: checks the request, keeps it five minutes and moves the
@@ -332,14 +286,15 @@ async fn show(
     Ok(if logo { allow_logo(res) } else { res })
 }
 
+/// An Allow/Deny form (also the device pages').
 #[derive(Debug, Deserialize)]
-struct DecisionForm {
+pub(super) struct DecisionForm {
     #[serde(default)]
-    decision: String,
+    pub(super) decision: String,
     #[serde(default)]
-    as_account: String,
+    pub(super) as_account: String,
     #[serde(default)]
-    user_code: String,
+    pub(super) user_code: String,
 }
 
 /// `POST /oauth/authorize/{handle}`: Allow / Continue, or Deny / Cancel.
@@ -390,125 +345,6 @@ async fn decide(
         )),
         None => Ok(closed(nav, RequestState::Used)),
     }
-}
-
-#[derive(Debug, Deserialize)]
-struct DeviceQuery {
-    user_code: Option<String>,
-}
-
-/// `GET /device`: the form to type the code shown on the device.
-async fn device_form(nav: Nav, Query(q): Query<DeviceQuery>) -> Response {
-    page(
-        StatusCode::OK,
-        &DevicePage {
-            nav,
-            errors: FormErrors::none(),
-            typed: q.user_code.unwrap_or_default().chars().take(32).collect(),
-            request: None,
-        },
-    )
-}
-
-/// `POST /device`: finds the request for the typed code and asks to confirm it.
-async fn device_lookup(
-    State(st): State<AppState>,
-    client: Client,
-    MaybeUser(who): MaybeUser,
-    nav: Nav,
-    FormBody(f): FormBody<DecisionForm>,
-) -> Result<Response, ApiError> {
-    // Typing codes is guessing codes: limited like sign-in.
-    if let Err(e) = st.limits.credential_ip(client.ip()) {
-        return Ok(too_many(nav, &e));
-    }
-    let typed: String = f.user_code.chars().take(32).collect();
-    let Some(who) = who else {
-        let next = format!(
-            "/device?user_code={}",
-            url::form_urlencoded::byte_serialize(typed.as_bytes()).collect::<String>()
-        );
-        return Ok(see_other(&format!(
-            "/signin?next={}",
-            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-        )));
-    };
-    let Some(request) = st.steward.device_request(&typed).await? else {
-        let mut errors = FormErrors::none();
-        errors.fields.insert(
-            "user_code".into(),
-            "This code is not valid or has expired. Check the code on your device.".into(),
-        );
-        return Ok(page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &DevicePage {
-                nav,
-                errors,
-                typed,
-                request: None,
-            },
-        ));
-    };
-    Ok(page(
-        StatusCode::OK,
-        &DevicePage {
-            nav,
-            errors: FormErrors::none(),
-            typed: String::new(),
-            request: Some(DeviceView {
-                app: request.client.name,
-                user_code: request.user_code,
-                access: request
-                    .scopes
-                    .iter()
-                    .map(|s| s.describe().to_owned())
-                    .collect(),
-                username: who.account().username.clone(),
-            }),
-        },
-    ))
-}
-
-/// `POST /device/decide`: Allow or Deny the device.
-async fn device_decide(
-    State(st): State<AppState>,
-    client: Client,
-    MaybeUser(who): MaybeUser,
-    nav: Nav,
-    FormBody(f): FormBody<DecisionForm>,
-) -> Result<Response, ApiError> {
-    let Some(who) = who else {
-        return Ok(see_other("/device"));
-    };
-    same_account(&who, &f.as_account)?;
-    if let Err(e) = st.limits.credential_ip(client.ip()) {
-        return Ok(too_many(nav, &e));
-    }
-    let approve = f.decision == "allow";
-    let decided = st
-        .steward
-        .decide_device(&who, &f.user_code, approve, &client.0)
-        .await?;
-    Ok(match (decided, approve) {
-        (true, true) => notice(
-            nav,
-            StatusCode::OK,
-            "Device connected",
-            "You can return to your device; it is signing in now.".into(),
-        ),
-        (true, false) => notice(
-            nav,
-            StatusCode::OK,
-            "Device not connected",
-            "The device was refused and will not be signed in.".into(),
-        ),
-        (false, _) => notice(
-            nav,
-            StatusCode::GONE,
-            "This code is no longer valid",
-            "It expired or was already used. Start again on your device.".into(),
-        ),
-    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -597,11 +433,6 @@ async fn logout(
     Ok(res)
 }
 
-#[derive(Debug, Deserialize)]
-struct FlashQuery {
-    removed: Option<String>,
-}
-
 /// The consent page may show the app's logo from its HTTPS address.
 fn allow_logo(mut res: Response) -> Response {
     res.headers_mut().insert(
@@ -609,61 +440,4 @@ fn allow_logo(mut res: Response) -> Response {
         axum::http::HeaderValue::from_static(crate::http::security::CSP_WITH_HTTPS_IMAGES),
     );
     res
-}
-
-/// `GET /account/apps`: Connected apps and what was shared with them.
-async fn connected(
-    State(st): State<AppState>,
-    MaybeUser(who): MaybeUser,
-    nav: Nav,
-    Query(q): Query<FlashQuery>,
-) -> Result<Response, ApiError> {
-    let Some(who) = who else {
-        return Ok(see_other("/signin?next=/account/apps"));
-    };
-    let apps = st.steward.connected_apps(&who).await?;
-    let disclosures = st.steward.disclosures(&who).await?;
-    Ok(page(
-        StatusCode::OK,
-        &AppsPage {
-            nav,
-            flash: q
-                .removed
-                .map(|_| "The app can no longer access your account.".to_owned()),
-            apps: apps
-                .into_iter()
-                .map(|a| AppRow {
-                    client_id: a.client_id,
-                    name: a.name,
-                    granted: when(a.granted_at),
-                    access: a.access,
-                })
-                .collect(),
-            disclosures: disclosures
-                .into_iter()
-                .take(50)
-                .map(|d| DisclosureRow {
-                    at: when(d.at),
-                    recipient: d.recipient,
-                    categories: d.categories.join(", "),
-                })
-                .collect(),
-        },
-    ))
-}
-
-/// `POST /account/apps/{client_id}/revoke`.
-async fn revoke_app(
-    State(st): State<AppState>,
-    client: Client,
-    MaybeUser(who): MaybeUser,
-    Path(client_id): Path<String>,
-    FormBody(f): FormBody<DecisionForm>,
-) -> Result<Response, ApiError> {
-    let Some(who) = who else {
-        return Ok(see_other("/signin?next=/account/apps"));
-    };
-    same_account(&who, &f.as_account)?;
-    st.steward.revoke_app(&who, &client_id, &client.0).await?;
-    Ok(see_other("/account/apps?removed=1"))
 }
