@@ -126,8 +126,9 @@ pub trait AccountStore: Send + Sync {
     /// password changed meanwhile, so a stale sign-in never restores an old password.
     async fn update_password_hash(&self, account_id: Uuid, old: &str, new: &str)
     -> StoreResult<()>;
-    /// Sets a new password, ends every session but `keep`, queues `mail` and records
-    /// `event`, atomically.
+    /// Sets a new password, ends every session but `keep`, voids unused reset links and
+    /// pending email changes, queues `mail` and records `event`, atomically. `true` if a
+    /// pending email change was cancelled.
     async fn change_password(
         &self,
         account_id: Uuid,
@@ -136,7 +137,7 @@ pub trait AccountStore: Send + Sync {
         mail: &OutgoingMail,
         event: &SecurityEvent,
         now: OffsetDateTime,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<bool>;
     /// The consent ledger of an account, oldest first.
     async fn consents(&self, account_id: Uuid) -> StoreResult<Vec<ConsentRecord>>;
     /// Renames an account to `new` (lower-case), keeping its former name reserved for
@@ -169,7 +170,8 @@ pub trait TokenStore: Send + Sync {
         mails: &[OutgoingMail],
         now: OffsetDateTime,
     ) -> StoreResult<()>;
-    /// Uses up a live email-change token: the account takes the new address (confirmed)
+    /// Uses up a live email-change token: the account takes the new address (confirmed),
+    /// every other unused token of the account (all sent to the old address) is voided,
     /// and `event` (made for `event.account_id`, which must be the token's) is recorded,
     /// atomically. `None` if the token was not live or is another account's;
     /// `EmailTaken` if another account has the address meanwhile.
@@ -179,7 +181,9 @@ pub trait TokenStore: Send + Sync {
         event: &SecurityEvent,
         now: OffsetDateTime,
     ) -> StoreResult<Option<String>>;
-    /// The account a live token belongs to, without using it up.
+    /// The account a live token belongs to, without using it up. A token is live only
+    /// while unused, unexpired and, except for an email change (sent to the new
+    /// address), sent to the account's current address.
     async fn peek_token(
         &self,
         kind: TokenKind,
@@ -187,17 +191,18 @@ pub trait TokenStore: Send + Sync {
         now: OffsetDateTime,
     ) -> StoreResult<Option<Uuid>>;
     /// Uses up a live verification token of `event`'s account, marks its address
-    /// confirmed if the account still has that address, and records `event`, atomically.
-    /// `false` (and nothing changed) if the token was not live or is another account's.
+    /// confirmed, and records `event`, atomically. `false` (and nothing changed) if the
+    /// token was not live (see [`TokenStore::peek_token`]) or is another account's.
     async fn confirm_email(
         &self,
         hash: &SecretHash,
         event: &SecurityEvent,
         now: OffsetDateTime,
     ) -> StoreResult<bool>;
-    /// Uses up a live reset token, sets the password, ends every session, queues `mail`
-    /// and records `event`, atomically. Returns `false` (and changes nothing) if the token
-    /// was not live.
+    /// Uses up a live reset token (see [`TokenStore::peek_token`]), sets the password,
+    /// ends every session, cancels a pending email change, queues `mail` and records
+    /// `event`, atomically. `None` (and nothing changed) if the token was not live;
+    /// otherwise whether a pending email change was cancelled.
     async fn complete_reset(
         &self,
         hash: &SecretHash,
@@ -205,7 +210,14 @@ pub trait TokenStore: Send + Sync {
         mail: &OutgoingMail,
         event: &SecurityEvent,
         now: OffsetDateTime,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<Option<bool>>;
+    /// Voids every unused token of `kind` of an account; returns how many.
+    async fn void_tokens(
+        &self,
+        account_id: Uuid,
+        kind: TokenKind,
+        now: OffsetDateTime,
+    ) -> StoreResult<u64>;
 }
 
 /// Sessions.

@@ -90,19 +90,37 @@ impl State {
         self.accounts.iter_mut().find(|a| a.account.id == id)
     }
 
-    /// The unused, unexpired token of `kind` with this hash.
+    /// The unused, unexpired token of `kind` with this hash, sent to the account's
+    /// current address (an email change's goes to the new one).
     fn live_token_mut(
         &mut self,
         kind: TokenKind,
         hash: &SecretHash,
         now: OffsetDateTime,
     ) -> Option<&mut StoredToken> {
+        let accounts = &self.accounts;
         self.tokens.iter_mut().find(|t| {
             t.token.kind == kind
                 && &t.token.hash == hash
                 && t.used_at.is_none()
                 && t.token.expires_at > now
+                && (kind == TokenKind::ChangeEmail
+                    || accounts.iter().any(|a| {
+                        a.account.id == t.token.account_id && a.email_key == t.token.email_key
+                    }))
         })
+    }
+
+    /// Marks the unused tokens of `kind` of an account used; how many.
+    fn void(&mut self, account_id: Uuid, kind: TokenKind, now: OffsetDateTime) -> u64 {
+        let mut n = 0;
+        for t in self.tokens.iter_mut().filter(|t| {
+            t.token.account_id == account_id && t.token.kind == kind && t.used_at.is_none()
+        }) {
+            t.used_at = Some(now);
+            n += 1;
+        }
+        n
     }
 
     fn insert_token(&mut self, token: &EmailToken) -> StoreResult<()> {
@@ -238,7 +256,7 @@ impl AccountStore for MemStore {
         mail: &OutgoingMail,
         event: &SecurityEvent,
         now: OffsetDateTime,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<bool> {
         let mut st = self.lock();
         st.events.push(event.clone());
         if let Some(s) = st.account_mut(account_id) {
@@ -252,8 +270,9 @@ impl AccountStore for MemStore {
                 && t.token.kind == TokenKind::ResetPassword
                 && t.used_at.is_none())
         });
+        let cancelled = st.void(account_id, TokenKind::ChangeEmail, now);
         st.enqueue(mail, now);
-        Ok(())
+        Ok(cancelled > 0)
     }
 
     async fn consents(&self, account_id: Uuid) -> StoreResult<Vec<ConsentRecord>> {
@@ -385,6 +404,13 @@ impl TokenStore for MemStore {
             a.email_key = key;
             a.account.email_verified_at = Some(now);
         }
+        for t in st
+            .tokens
+            .iter_mut()
+            .filter(|t| t.token.account_id == event.account_id && t.used_at.is_none())
+        {
+            t.used_at = Some(now);
+        }
         st.events.push(event.clone());
         Ok(Some(email))
     }
@@ -433,10 +459,10 @@ impl TokenStore for MemStore {
         mail: &OutgoingMail,
         event: &SecurityEvent,
         now: OffsetDateTime,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<bool>> {
         let mut st = self.lock();
         let Some(t) = st.live_token_mut(TokenKind::ResetPassword, hash, now) else {
-            return Ok(false);
+            return Ok(None);
         };
         t.used_at = Some(now);
         let account_id = t.token.account_id;
@@ -445,16 +471,19 @@ impl TokenStore for MemStore {
             s.account.password_changed_at = Some(now);
         }
         st.sessions.retain(|s| s.account_id != account_id);
-        for t in st.tokens.iter_mut().filter(|t| {
-            t.token.account_id == account_id
-                && t.token.kind == TokenKind::ChangeEmail
-                && t.used_at.is_none()
-        }) {
-            t.used_at = Some(now);
-        }
+        let cancelled = st.void(account_id, TokenKind::ChangeEmail, now);
         st.enqueue(mail, now);
         st.events.push(event.clone());
-        Ok(true)
+        Ok(Some(cancelled > 0))
+    }
+
+    async fn void_tokens(
+        &self,
+        account_id: Uuid,
+        kind: TokenKind,
+        now: OffsetDateTime,
+    ) -> StoreResult<u64> {
+        Ok(self.lock().void(account_id, kind, now))
     }
 }
 

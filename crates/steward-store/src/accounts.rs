@@ -6,12 +6,13 @@ use steward_core::account::Account;
 use steward_core::activity::SecurityEvent;
 use steward_core::error::StoreError;
 use steward_core::mail::OutgoingMail;
-use steward_core::ports::{AccountStore, ConsentRecord, StoreResult};
+use steward_core::ports::{AccountStore, ConsentRecord, StoreResult, TokenKind};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::activity::record_in_tx;
 use crate::changes::notify_in_tx;
+use crate::tokens::void_in_tx;
 use crate::{SqlStore, Ts, backend};
 
 /// Most given-up usernames one account holds at once (the oldest are released first).
@@ -199,7 +200,7 @@ impl AccountStore for SqlStore {
         mail: &OutgoingMail,
         event: &SecurityEvent,
         now: OffsetDateTime,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<bool> {
         on_db!(self, write, |pool| {
             let mut tx = pool.begin().await.map_err(backend)?;
             sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2, password_changed_at = $2 WHERE id = $3")
@@ -221,10 +222,14 @@ impl AccountStore for SqlStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(backend)?;
+            // Whoever asked to move the account to their address may hold a stolen
+            // session: the owner changing the password cancels that.
+            let cancelled = void_in_tx!(tx, account_id, TokenKind::ChangeEmail, now)?;
             enqueue_in_tx!(tx, mail, now).map_err(backend)?;
             record_in_tx!(tx, event)?;
             notify_in_tx!(self, tx, account_id);
-            tx.commit().await.map_err(backend)
+            tx.commit().await.map_err(backend)?;
+            Ok(cancelled > 0)
         })
     }
 

@@ -14,6 +14,23 @@ use crate::activity::record_in_tx;
 use crate::changes::notify_in_tx;
 use crate::{SqlStore, Ts, backend};
 
+/// Voids the unused tokens of one kind of an account inside a transaction; how many.
+macro_rules! void_in_tx {
+    ($tx:expr, $account:expr, $kind:expr, $now:expr) => {
+        sqlx::query(
+            "UPDATE email_tokens SET used_at = $1 WHERE account_id = $2 AND kind = $3 AND used_at IS NULL",
+        )
+        .bind(Ts($now))
+        .bind($account)
+        .bind($kind.as_str())
+        .execute(&mut *$tx)
+        .await
+        .map(|r| r.rows_affected())
+        .map_err(backend)
+    };
+}
+pub(crate) use void_in_tx;
+
 #[async_trait]
 impl TokenStore for SqlStore {
     async fn issue_token(
@@ -93,6 +110,14 @@ impl TokenStore for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
+            // Every other unused link went to the old address, which is no longer the
+            // account's: a reset or confirmation mailed there must not work any more.
+            sqlx::query("UPDATE email_tokens SET used_at = $1 WHERE account_id = $2 AND used_at IS NULL")
+                .bind(Ts(now))
+                .bind(event.account_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
             record_in_tx!(tx, event)?;
             notify_in_tx!(self, tx, event.account_id);
             tx.commit().await.map_err(backend)?;
@@ -108,8 +133,9 @@ impl TokenStore for SqlStore {
     ) -> StoreResult<Option<Uuid>> {
         on_db!(self, read, |pool| {
             let row = sqlx::query(
-                "SELECT account_id FROM email_tokens
-                 WHERE token_hash = $1 AND kind = $2 AND used_at IS NULL AND expires_at > $3",
+                "SELECT t.account_id FROM email_tokens t JOIN accounts a ON a.id = t.account_id
+                 WHERE t.token_hash = $1 AND t.kind = $2 AND t.used_at IS NULL AND t.expires_at > $3
+                   AND (t.kind = 'change_email' OR t.email_key = a.email_key)",
             )
             .bind(&hash.0[..])
             .bind(kind.as_str())
@@ -135,6 +161,7 @@ impl TokenStore for SqlStore {
                 "UPDATE email_tokens SET used_at = $1
                  WHERE token_hash = $2 AND kind = 'verify_email' AND used_at IS NULL AND expires_at > $1
                    AND account_id = $3
+                   AND email_key = (SELECT a.email_key FROM accounts a WHERE a.id = email_tokens.account_id)
                  RETURNING account_id, email_key",
             )
             .bind(Ts(now))
@@ -148,7 +175,8 @@ impl TokenStore for SqlStore {
             };
             let account_id: Uuid = row.try_get("account_id").map_err(backend)?;
             let email_key: String = row.try_get("email_key").map_err(backend)?;
-            // Confirms only the address the link was sent to, and keeps the first confirmation time.
+            // The token was sent to the current address (checked above); keep the first
+            // confirmation time.
             sqlx::query(
                 "UPDATE accounts SET email_verified_at = COALESCE(email_verified_at, $1), updated_at = $1
                  WHERE id = $2 AND email_key = $3",
@@ -174,12 +202,14 @@ impl TokenStore for SqlStore {
         mail: &OutgoingMail,
         event: &SecurityEvent,
         now: OffsetDateTime,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<bool>> {
         on_db!(self, write, |pool| {
             let mut tx = pool.begin().await.map_err(backend)?;
+            // Only a link sent to the account's current address resets its password.
             let used = sqlx::query(
                 "UPDATE email_tokens SET used_at = $1
                  WHERE token_hash = $2 AND kind = 'reset_password' AND used_at IS NULL AND expires_at > $1
+                   AND email_key = (SELECT a.email_key FROM accounts a WHERE a.id = email_tokens.account_id)
                  RETURNING account_id",
             )
             .bind(Ts(now))
@@ -188,7 +218,7 @@ impl TokenStore for SqlStore {
             .await
             .map_err(backend)?;
             let Some(row) = used else {
-                return Ok(false);
+                return Ok(None);
             };
             let account_id: Uuid = row.try_get("account_id").map_err(backend)?;
             sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2, password_changed_at = $2 WHERE id = $3")
@@ -204,19 +234,26 @@ impl TokenStore for SqlStore {
                 .await
                 .map_err(backend)?;
             // A pending email change may be the intruder's: a reset cancels it.
-            sqlx::query(
-                "UPDATE email_tokens SET used_at = $1 WHERE account_id = $2 AND kind = 'change_email' AND used_at IS NULL",
-            )
-            .bind(Ts(now))
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
+            let cancelled = void_in_tx!(tx, account_id, TokenKind::ChangeEmail, now)?;
             enqueue_in_tx!(tx, mail, now).map_err(backend)?;
             record_in_tx!(tx, event)?;
             notify_in_tx!(self, tx, account_id);
             tx.commit().await.map_err(backend)?;
-            Ok(true)
+            Ok(Some(cancelled > 0))
+        })
+    }
+
+    async fn void_tokens(
+        &self,
+        account_id: Uuid,
+        kind: TokenKind,
+        now: OffsetDateTime,
+    ) -> StoreResult<u64> {
+        on_db!(self, write, |pool| {
+            let mut tx = pool.begin().await.map_err(backend)?;
+            let n = void_in_tx!(tx, account_id, kind, now)?;
+            tx.commit().await.map_err(backend)?;
+            Ok(n)
         })
     }
 }

@@ -48,11 +48,14 @@ pub enum EventKind {
     AppTokenReused,
     /// The username was changed (detail: `old → new`).
     UsernameChanged,
+    /// A pending email address change was cancelled by a password change, a reset or
+    /// "Revoke all sessions" (detail: which).
+    EmailChangeCancelled,
 }
 
 impl EventKind {
     /// Every kind, for parsing.
-    pub const ALL: [EventKind; 17] = [
+    pub const ALL: [EventKind; 18] = [
         EventKind::AccountCreated,
         EventKind::SignedIn,
         EventKind::SignInFailed,
@@ -70,6 +73,7 @@ impl EventKind {
         EventKind::AppRevoked,
         EventKind::AppTokenReused,
         EventKind::UsernameChanged,
+        EventKind::EmailChangeCancelled,
     ];
 
     /// Stored and wire name.
@@ -92,6 +96,7 @@ impl EventKind {
             EventKind::AppRevoked => "app_revoked",
             EventKind::AppTokenReused => "app_token_reused",
             EventKind::UsernameChanged => "username_changed",
+            EventKind::EmailChangeCancelled => "email_change_cancelled",
         }
     }
 
@@ -120,6 +125,7 @@ impl EventKind {
             EventKind::AppRevoked => "App access removed",
             EventKind::AppTokenReused => "App signed out: a token was used twice (possible theft)",
             EventKind::UsernameChanged => "Username changed",
+            EventKind::EmailChangeCancelled => "Pending email address change cancelled",
         }
     }
 }

@@ -102,12 +102,14 @@ impl Steward {
         // The token is used up inside the same transaction, so two concurrent
         // completions cannot both succeed.
         let event = SecurityEvent::new(account.id, EventKind::PasswordReset, client, now);
-        if !self
+        let cancelled = self
             .store
             .complete_reset(&hash, &phc, &mail, &event, self.now())
             .await?
-        {
-            return Err(CoreError::InvalidToken);
+            .ok_or(CoreError::InvalidToken)?;
+        if cancelled {
+            self.record_email_change_cancelled(account.id, client, "password reset")
+                .await;
         }
         self.account_changed(account.id);
         tracing::info!(account = %account.id, "password reset; all sessions ended");

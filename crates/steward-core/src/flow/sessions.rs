@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use crate::activity::{DEFAULT_PAGE, EventKind, MAX_PAGE, SecurityEvent};
 use crate::error::{CoreError, CoreResult};
+use crate::ports::TokenKind;
 use crate::session::device::describe;
 use crate::session::{ClientInfo, Session, SignedIn};
 use crate::steward::Steward;
@@ -79,6 +80,16 @@ impl Steward {
             .store
             .end_sessions_except(account_id, Some(who.session().id), Some(&event))
             .await?;
+        // Someone signed in elsewhere may have asked to move the account to their address.
+        if self
+            .store
+            .void_tokens(account_id, TokenKind::ChangeEmail, now)
+            .await?
+            > 0
+        {
+            self.record_email_change_cancelled(account_id, client, "all other sessions revoked")
+                .await;
+        }
         self.account_changed(account_id);
         tracing::info!(account = %account_id, ended, "other sessions revoked");
         Ok(ended)
@@ -110,6 +121,22 @@ impl Steward {
             events: events.iter().map(|e| self.event_view(e)).collect(),
             next_before,
         })
+    }
+
+    /// Says in the security activity that a pending email change was cancelled, and why.
+    /// The cancellation stands even if this record cannot be written.
+    pub(crate) async fn record_email_change_cancelled(
+        &self,
+        account_id: Uuid,
+        client: &ClientInfo,
+        why: &str,
+    ) {
+        let event = SecurityEvent::new(account_id, EventKind::EmailChangeCancelled, client, self.now())
+            .detail(why);
+        if let Err(e) = self.store.record_event(&event).await {
+            tracing::error!(error = %e, "could not record a cancelled email change");
+        }
+        tracing::info!(account = %account_id, why, "pending email change cancelled");
     }
 
     fn event_view(&self, e: &SecurityEvent) -> SecurityEventView {

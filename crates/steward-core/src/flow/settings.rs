@@ -97,9 +97,14 @@ impl Steward {
         });
         let event = SecurityEvent::new(account.id, EventKind::PasswordChanged, client, now)
             .about(who.session());
-        self.store
+        let cancelled = self
+            .store
             .change_password(account.id, &phc, Some(who.session().id), &mail, &event, now)
             .await?;
+        if cancelled {
+            self.record_email_change_cancelled(account.id, client, "password changed")
+                .await;
+        }
         self.account_changed(account.id);
         tracing::info!(account = %account.id, "password changed; other sessions ended");
         Ok(())

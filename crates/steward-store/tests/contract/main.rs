@@ -8,6 +8,7 @@ mod infra;
 mod oauth;
 mod profiles;
 mod sessions;
+mod tokens;
 
 use accounts::*;
 use activity::*;
@@ -15,6 +16,7 @@ use infra::*;
 use oauth::*;
 use profiles::*;
 use sessions::*;
+use tokens::*;
 
 use std::sync::Arc;
 
@@ -144,6 +146,21 @@ fn session(account_id: Uuid, expires_in: Duration) -> (Session, NewSecret) {
     (s, token)
 }
 
+fn email_change_token(account_id: Uuid, to: &str, at: OffsetDateTime) -> (EmailToken, NewSecret) {
+    let secret = NewSecret::generate();
+    let t = EmailToken {
+        id: Uuid::now_v7(),
+        account_id,
+        kind: TokenKind::ChangeEmail,
+        hash: secret.hash.clone(),
+        email_key: to.to_lowercase(),
+        new_email: Some(to.to_owned()),
+        created_at: at,
+        expires_at: at + Duration::hours(24),
+    };
+    (t, secret)
+}
+
 fn reset_token(account_id: Uuid, email_key: &str, at: OffsetDateTime) -> (EmailToken, NewSecret) {
     let secret = NewSecret::generate();
     let t = EmailToken {
@@ -215,6 +232,8 @@ contract!(
     a_renamed_account_holds_its_old_username,
     an_email_change_applies_once_and_never_onto_a_taken_address,
     notification_preferences_and_the_bell_round_trip,
+    emailed_links_work_only_for_the_address_they_were_sent_to,
+    credential_changes_cancel_a_pending_email_change,
 );
 
 #[tokio::test]

@@ -16,7 +16,7 @@ pub(super) async fn completing_a_reset_ends_every_session_once(s: &SqlStore) {
         .unwrap();
 
     let now = t0() + Duration::minutes(1);
-    assert!(
+    assert_eq!(
         s.complete_reset(
             &secret.hash,
             "new-phc",
@@ -25,15 +25,17 @@ pub(super) async fn completing_a_reset_ends_every_session_once(s: &SqlStore) {
             now
         )
         .await
-        .unwrap()
+        .unwrap(),
+        Some(false),
+        "done; no email change was pending"
     );
     assert_eq!(
         s.account_by_id(id).await.unwrap().unwrap().password_hash,
         "new-phc"
     );
     assert!(s.session_by_token(&t1.hash, now).await.unwrap().is_none());
-    assert!(
-        !s.complete_reset(
+    assert_eq!(
+        s.complete_reset(
             &secret.hash,
             "again",
             &mail("di@example.com", "password_changed"),
@@ -41,7 +43,8 @@ pub(super) async fn completing_a_reset_ends_every_session_once(s: &SqlStore) {
             now
         )
         .await
-        .unwrap()
+        .unwrap(),
+        None
     );
     assert_eq!(
         s.account_by_id(id).await.unwrap().unwrap().password_hash,

@@ -7,6 +7,7 @@ mod bad_input;
 mod browser;
 mod cli;
 mod common;
+mod email_links;
 mod mail;
 mod notify;
 mod oauth;
