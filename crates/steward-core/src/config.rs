@@ -17,6 +17,9 @@ pub struct CoreConfig {
     pub argon2_parallelism: u32,
     /// How many hashes may run at once (defaults to the number of cores).
     pub hash_concurrency: usize,
+    /// How many sign-ins nothing vouches for may wait for the hasher; more are turned
+    /// away at once (503) instead of making everyone wait.
+    pub hash_open_backlog: usize,
     /// Session lifetime with "Keep me signed in".
     pub session_remember: time::Duration,
     /// Session lifetime without it, counted from the last request (idle timeout).
@@ -38,8 +41,15 @@ pub struct CoreConfig {
     pub privacy_version: String,
     /// Minimum age to hold an account.
     pub minimum_age: u8,
-    /// Failed sign-ins on one account before it slows down.
+    /// Failed sign-ins on one identifier (email or username, as typed and normalised)
+    /// before each further attempt needs a solved proof of work.
     pub signin_failures_per_account: u32,
+    /// Failed sign-ins on one account from browsers that signed in to it before
+    /// (device cookie) before those need a proof of work too.
+    pub signin_failures_vouched: u32,
+    /// Wrong current passwords one session may give (password and email changes)
+    /// before it must wait for the window to end.
+    pub reauth_failures_per_session: u32,
     /// The window those failures are counted in.
     pub signin_failure_window: Duration,
     /// Longest a validated session is served from memory (zero: always ask the store).
@@ -68,6 +78,7 @@ impl Default for CoreConfig {
             argon2_iterations: 2,
             argon2_parallelism: 1,
             hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            hash_open_backlog: 4 * std::thread::available_parallelism().map_or(2, |n| n.get()),
             session_remember: time::Duration::days(30),
             session_short: time::Duration::minutes(30),
             session_short_absolute: time::Duration::hours(12),
@@ -79,6 +90,8 @@ impl Default for CoreConfig {
             privacy_version: "2026-11-01".into(),
             minimum_age: 16,
             signin_failures_per_account: 10,
+            signin_failures_vouched: 50,
+            reauth_failures_per_session: 10,
             signin_failure_window: Duration::from_secs(15 * 60),
             session_cache_ttl: Duration::from_secs(60),
             activity_retention: time::Duration::days(90),

@@ -39,6 +39,14 @@ pub enum CoreError {
     /// Too many attempts.
     #[error("rate limited, retry after {0:?}")]
     RateLimited(Duration),
+    /// Too many failed sign-ins on this identifier: retry with a solved proof of work.
+    /// The same answer whether or not an account has the identifier.
+    #[error("challenge required")]
+    ChallengeRequired,
+    /// The server is saturated (the password hasher turned the attempt away): retry
+    /// after the duration. Says nothing about the account.
+    #[error("busy, retry after {0:?}")]
+    Busy(Duration),
     /// The store could not be reached or failed.
     #[error("storage: {0}")]
     Storage(String),

@@ -19,7 +19,7 @@ use crate::mail::{Mail, MailRenderer, OutgoingMail};
 use crate::ports::{EmailToken, Locator, NoLocator, Store, TokenKind, TokenSigner};
 use crate::secret::NewSecret;
 use crate::session::cache::SessionCache;
-use crate::throttle::FailureThrottle;
+use crate::throttle::{FailureThrottle, SignInThrottles};
 
 /// Name of the server secret that keys proof-of-work challenges.
 pub const CHALLENGE_KEY: &str = "altcha_hmac_key";
@@ -33,7 +33,7 @@ pub struct Steward {
     pub(crate) mailer: Arc<dyn MailRenderer>,
     pub(crate) passwords: Passwords,
     pub(crate) altcha: Altcha,
-    pub(crate) signin_failures: Arc<FailureThrottle>,
+    pub(crate) signin: Arc<SignInThrottles>,
     pub(crate) sessions: Arc<SessionCache>,
     pub(crate) address_quota: Arc<FailureThrottle>,
     pub(crate) locator: Arc<dyn Locator>,
@@ -67,8 +67,10 @@ impl Steward {
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut fresh);
         let key = store.server_secret(CHALLENGE_KEY, fresh).await?;
         let altcha = Altcha::new(key, cfg.challenge_max_number, cfg.challenge_ttl);
-        let signin_failures = Arc::new(FailureThrottle::new(
+        let signin = Arc::new(SignInThrottles::new(
             cfg.signin_failures_per_account,
+            cfg.signin_failures_vouched,
+            cfg.reauth_failures_per_session,
             cfg.signin_failure_window,
         ));
         let sessions = Arc::new(SessionCache::new(cfg.session_cache_ttl));
@@ -83,7 +85,7 @@ impl Steward {
             mailer,
             passwords,
             altcha,
-            signin_failures,
+            signin,
             sessions,
             address_quota,
             locator: Arc::new(NoLocator),

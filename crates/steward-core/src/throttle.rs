@@ -1,9 +1,13 @@
-//! Slowing down password guessing on one account without locking its owner out.
+//! Slowing down password guessing on one account without letting a stranger lock
+//! its owner out.
 //!
-//! Failures are counted per key (an account identifier) in a fixed window. Past
-//! the limit, further attempts wait until the window ends—unless the browser
-//! proves it signed in to that account before (a device cookie), which the
-//! caller checks: an attacker guessing from elsewhere then slows only themselves.
+//! Failures are counted per key in fixed windows. For sign-in the keys are the
+//! identifier as typed (normalised), so the answer cannot tell which identifiers
+//! belong to one account; past the limit a further attempt is not refused but
+//! must carry a solved proof of work. Browsers that signed in to the account
+//! before (a device cookie) count apart, with a higher limit, so a stranger's
+//! guesses do not reach them. A signed-in person re-entering their password
+//! counts per session: a stolen session guessing slows only itself.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -83,6 +87,24 @@ impl FailureThrottle {
         Ok(())
     }
 
+    /// Counts an attempt (as a failure until [`FailureThrottle::clear`]) and says whether
+    /// the key was already at its limit: the caller then asks for more proof rather than
+    /// refusing. Counted under one lock, so parallel attempts cannot all pass as first.
+    pub fn note(&self, key: &str, now: OffsetDateTime) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let over = self.wait(state.entries.get(key), now).is_err();
+        self.count(&mut state, key, now);
+        over
+    }
+
+    /// Takes back one counted attempt that never reached a verdict (turned away busy).
+    pub fn forgive(&self, key: &str) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = state.entries.get_mut(key) {
+            e.0 = e.0.saturating_sub(1);
+        }
+    }
+
     /// Counts one failure.
     pub fn record_failure(&self, key: &str, now: OffsetDateTime) {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
@@ -105,6 +127,28 @@ impl FailureThrottle {
             .unwrap_or_else(|p| p.into_inner())
             .entries
             .remove(key);
+    }
+}
+
+/// The counters behind sign-in and password re-entry.
+#[derive(Debug)]
+pub struct SignInThrottles {
+    /// Per normalised identifier: attempts nothing vouches for.
+    pub open: FailureThrottle,
+    /// Per account: attempts from browsers that signed in to it before.
+    pub vouched: FailureThrottle,
+    /// Per session: current-password checks of a signed-in person.
+    pub reauth: FailureThrottle,
+}
+
+impl SignInThrottles {
+    /// The three counters with their limits over one `window`.
+    pub fn new(open: u32, vouched: u32, reauth: u32, window: Duration) -> Self {
+        Self {
+            open: FailureThrottle::new(open, window),
+            vouched: FailureThrottle::new(vouched, window),
+            reauth: FailureThrottle::new(reauth, window),
+        }
     }
 }
 
@@ -141,6 +185,23 @@ mod tests {
         assert!(t.attempt("ada", t0).is_err());
         t.clear("ada");
         assert!(t.attempt("ada", t0).is_ok());
+    }
+
+    #[test]
+    fn noting_counts_first_and_says_when_the_limit_was_reached() {
+        let t = FailureThrottle::new(2, Duration::from_secs(60));
+        let t0 = OffsetDateTime::UNIX_EPOCH;
+        assert!(!t.note("ada", t0));
+        assert!(!t.note("ada", t0));
+        assert!(t.note("ada", t0), "the third attempt needs more proof");
+        t.forgive("ada");
+        t.forgive("ada");
+        assert!(!t.note("ada", t0), "forgiven attempts do not count");
+        assert!(!t.note("bob", t0));
+        assert!(
+            !t.note("ada", t0 + time::Duration::seconds(60)),
+            "new window"
+        );
     }
 
     #[test]

@@ -48,6 +48,9 @@ pub mod codes {
     pub const CHALLENGE_FAILED: &str = "challenge_failed";
     /// Too many attempts; retry after the `Retry-After` header.
     pub const RATE_LIMITED: &str = "rate_limited";
+    /// Too many failed sign-ins on this identifier: retry with a solved proof of work
+    /// (`altcha`). The same answer whether or not the account exists.
+    pub const CHALLENGE_REQUIRED: &str = "challenge_required";
     /// The body is larger than the server accepts.
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
     /// The request is cross-site and was refused (CSRF protection).

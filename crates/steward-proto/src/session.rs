@@ -18,6 +18,10 @@ pub struct SignInRequest {
     /// "Keep me signed in": 30 days instead of 30 minutes.
     #[serde(default)]
     pub remember: bool,
+    /// A solved proof-of-work challenge (`GET /api/v1/challenge`), needed only after
+    /// the answer `challenge_required`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub altcha: Option<String>,
 }
 
 /// Answer to a successful sign-in; the session itself travels in the cookie.

@@ -50,7 +50,7 @@ impl Running {
 }
 
 fn core_config(cfg: &Config) -> CoreConfig {
-    CoreConfig {
+    let mut core = CoreConfig {
         public_url: cfg.public_url(),
         argon2_memory_kib: cfg.argon2.memory_kib,
         argon2_iterations: cfg.argon2.iterations,
@@ -60,6 +60,8 @@ fn core_config(cfg: &Config) -> CoreConfig {
         terms_version: cfg.legal.terms_version.clone(),
         privacy_version: cfg.legal.privacy_version.clone(),
         signin_failures_per_account: cfg.limits.signin_failures_per_account,
+        signin_failures_vouched: cfg.limits.signin_failures_vouched,
+        reauth_failures_per_session: cfg.limits.reauth_failures_per_session,
         emails_per_address_per_hour: cfg.limits.emails_per_address_per_hour,
         session_short: time::Duration::minutes(cfg.sessions.idle_minutes.into()),
         session_short_absolute: time::Duration::hours(cfg.sessions.absolute_hours.into()),
@@ -71,7 +73,11 @@ fn core_config(cfg: &Config) -> CoreConfig {
         oauth_refresh_ttl: time::Duration::days(cfg.oauth.refresh_days.into()),
         username_hold: time::Duration::days(cfg.accounts.username_hold_days.into()),
         ..CoreConfig::default()
+    };
+    if let Some(backlog) = cfg.limits.hash_backlog {
+        core.hash_open_backlog = backlog;
     }
+    core
 }
 
 /// Builds everything and starts listening. `clock` is the system clock outside tests.

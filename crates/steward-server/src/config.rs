@@ -194,8 +194,18 @@ pub struct LogConfig {
 pub struct LimitsConfig {
     /// Requests per minute one IP may make to credential endpoints (sign-in, sign-up, recovery, …).
     pub credential_per_ip_per_minute: u32,
-    /// Failed sign-ins on one account before it slows down (per 15 minutes).
+    /// Failed sign-ins on one identifier (email or username) per 15 minutes before each
+    /// further attempt needs a solved "I'm not a robot" check (`challenge_required`).
     pub signin_failures_per_account: u32,
+    /// Failed sign-ins on one account per 15 minutes from browsers that signed in to it
+    /// before (they skip the check until then).
+    pub signin_failures_vouched: u32,
+    /// Wrong current passwords one signed-in session may give per 15 minutes (password
+    /// and email changes) before it must wait.
+    pub reauth_failures_per_session: u32,
+    /// Sign-ins nothing vouches for that may wait for the password hasher; more are
+    /// answered 503 with `Retry-After` at once. Unset: four per core.
+    pub hash_backlog: Option<usize>,
     /// Emails one address may be sent on request per hour (sign-up, confirmation, recovery).
     pub emails_per_address_per_hour: u32,
     /// Largest request body, bytes.
@@ -285,6 +295,9 @@ impl Default for LimitsConfig {
         Self {
             credential_per_ip_per_minute: 30,
             signin_failures_per_account: 10,
+            signin_failures_vouched: 50,
+            reauth_failures_per_session: 10,
+            hash_backlog: None,
             emails_per_address_per_hour: 5,
             max_body_bytes: 64 * 1024,
         }

@@ -127,6 +127,25 @@ impl ApiError {
                     "Too many attempts. Try again later.".into(),
                     none(),
                 ),
+                CoreError::ChallengeRequired => {
+                    let mut f = BTreeMap::new();
+                    f.insert(
+                        "altcha".into(),
+                        "Tick \"I'm not a robot\" to continue.".into(),
+                    );
+                    (
+                        StatusCode::UNAUTHORIZED,
+                        codes::CHALLENGE_REQUIRED,
+                        "There were many failed attempts to sign in with this email or username. Confirm you're not a robot, then sign in.".into(),
+                        f,
+                    )
+                }
+                CoreError::Busy(_) => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    codes::UNAVAILABLE,
+                    "Many people are signing in right now. Try again in a moment.".into(),
+                    none(),
+                ),
                 CoreError::Storage(_) => (
                     StatusCode::SERVICE_UNAVAILABLE,
                     codes::UNAVAILABLE,
@@ -210,7 +229,8 @@ impl ApiError {
     /// Seconds to put in `Retry-After`, if any.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            ApiError::RateLimited(d) | ApiError::Core(CoreError::RateLimited(d)) => Some(*d),
+            ApiError::RateLimited(d)
+            | ApiError::Core(CoreError::RateLimited(d) | CoreError::Busy(d)) => Some(*d),
             _ => None,
         }
     }

@@ -112,12 +112,14 @@ impl TokenStore for SqlStore {
             .map_err(backend)?;
             // Every other unused link went to the old address, which is no longer the
             // account's: a reset or confirmation mailed there must not work any more.
-            sqlx::query("UPDATE email_tokens SET used_at = $1 WHERE account_id = $2 AND used_at IS NULL")
-                .bind(Ts(now))
-                .bind(event.account_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
+            sqlx::query(
+                "UPDATE email_tokens SET used_at = $1 WHERE account_id = $2 AND used_at IS NULL",
+            )
+            .bind(Ts(now))
+            .bind(event.account_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
             record_in_tx!(tx, event)?;
             notify_in_tx!(self, tx, event.account_id);
             tx.commit().await.map_err(backend)?;

@@ -1,6 +1,7 @@
 //! Accounts: the model and the rules for emails, usernames and passwords.
 
 pub mod email;
+pub mod hash_queue;
 pub mod password;
 pub mod passwords;
 pub mod username;

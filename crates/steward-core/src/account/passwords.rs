@@ -1,14 +1,16 @@
-//! Argon2id hashing off the async runtime, behind a semaphore sized to the cores.
+//! Argon2id hashing off the async runtime, admitted through the hash queue.
 //!
 //! A sign-in storm must not starve the runtime: each hash runs on the blocking
-//! pool, and at most `hash_concurrency` run at once. Unknown accounts still cost
-//! one verification (against a dummy hash) so timing does not reveal them.
+//! pool, at most `hash_concurrency` at once, admitted by [`HashQueue`] (a
+//! priority lane for vouched attempts, a short open backlog whose excess is
+//! turned away). Unknown accounts still cost one verification (against a dummy
+//! hash) so timing does not reveal them.
 
 use std::sync::Arc;
 
 use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
-use tokio::sync::Semaphore;
 
+use crate::account::hash_queue::{HashQueue, Lane};
 use crate::config::CoreConfig;
 use crate::error::{CoreError, CoreResult};
 
@@ -16,7 +18,7 @@ use crate::error::{CoreError, CoreResult};
 #[derive(Debug, Clone)]
 pub struct Passwords {
     params: Params,
-    permits: Arc<Semaphore>,
+    queue: HashQueue,
     dummy_hash: Arc<str>,
 }
 
@@ -44,21 +46,33 @@ impl Passwords {
         let dummy = hash_with(&params, b"steward-dummy-password-for-timing")?;
         Ok(Self {
             params,
-            permits: Arc::new(Semaphore::new(cfg.hash_concurrency.max(1))),
+            queue: HashQueue::new(cfg.hash_concurrency.max(1), cfg.hash_open_backlog),
             dummy_hash: dummy.into(),
         })
     }
 
-    /// Hashes a new password into a PHC string.
-    pub async fn hash(&self, password: &str) -> CoreResult<String> {
+    /// The admission queue (its lengths are reported as metrics).
+    pub fn queue(&self) -> &HashQueue {
+        &self.queue
+    }
+
+    /// Hashes a new password into a PHC string, waiting in `lane`.
+    pub async fn hash(&self, password: &str, lane: Lane) -> CoreResult<String> {
         let params = self.params.clone();
         let password = password.as_bytes().to_vec();
-        self.run(move || hash_with(&params, &password)).await?
+        self.run(lane, move || hash_with(&params, &password))
+            .await?
     }
 
     /// Verifies `password` against a stored PHC string, or against the dummy hash when
-    /// there is no account (always `No`, at the same cost).
-    pub async fn verify(&self, password: &str, stored: Option<&str>) -> CoreResult<Verified> {
+    /// there is no account (always `No`, at the same cost), waiting in `lane`.
+    /// `CoreError::Busy` when the open lane is full.
+    pub async fn verify(
+        &self,
+        password: &str,
+        stored: Option<&str>,
+        lane: Lane,
+    ) -> CoreResult<Verified> {
         let (phc, real) = match stored {
             Some(s) => (s.to_owned(), true),
             None => (self.dummy_hash.to_string(), false),
@@ -66,7 +80,7 @@ impl Passwords {
         let params = self.params.clone();
         let password = password.as_bytes().to_vec();
         let outcome = self
-            .run(move || {
+            .run(lane, move || {
                 let Ok(parsed) = PasswordHash::new(&phc) else {
                     return Verified::No;
                 };
@@ -91,16 +105,23 @@ impl Passwords {
 
     async fn run<T: Send + 'static>(
         &self,
+        lane: Lane,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> CoreResult<T> {
-        let _permit = self
-            .permits
-            .acquire()
+        let slot = self
+            .queue
+            .admit(lane)
             .await
-            .map_err(|_| CoreError::Internal("hash semaphore closed".into()))?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| CoreError::Internal(format!("hash task: {e}")))
+            .map_err(|_| CoreError::Busy(std::time::Duration::from_secs(1)))?;
+        // The slot moves into the blocking task: if the request is dropped meanwhile,
+        // the hash still finishes before the next one may start.
+        tokio::task::spawn_blocking(move || {
+            let out = work();
+            drop(slot);
+            out
+        })
+        .await
+        .map_err(|e| CoreError::Internal(format!("hash task: {e}")))
     }
 }
 
@@ -126,14 +147,18 @@ mod tests {
     #[tokio::test]
     async fn hashes_verify_and_detect_old_parameters() {
         let p = Passwords::new(&cheap()).unwrap();
-        let phc = p.hash("correct horse").await.unwrap();
+        let phc = p.hash("correct horse", Lane::Open).await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
         assert_eq!(
-            p.verify("correct horse", Some(&phc)).await.unwrap(),
+            p.verify("correct horse", Some(&phc), Lane::Open)
+                .await
+                .unwrap(),
             Verified::Yes
         );
         assert_eq!(
-            p.verify("wrong horse", Some(&phc)).await.unwrap(),
+            p.verify("wrong horse", Some(&phc), Lane::Open)
+                .await
+                .unwrap(),
             Verified::No
         );
 
@@ -143,7 +168,10 @@ mod tests {
         })
         .unwrap();
         assert_eq!(
-            stronger.verify("correct horse", Some(&phc)).await.unwrap(),
+            stronger
+                .verify("correct horse", Some(&phc), Lane::Open)
+                .await
+                .unwrap(),
             Verified::YesRehash
         );
     }
@@ -152,13 +180,15 @@ mod tests {
     async fn unknown_accounts_and_garbage_hashes_never_verify() {
         let p = Passwords::new(&cheap()).unwrap();
         assert_eq!(
-            p.verify("steward-dummy-password-for-timing", None)
+            p.verify("steward-dummy-password-for-timing", None, Lane::Open)
                 .await
                 .unwrap(),
             Verified::No
         );
         assert_eq!(
-            p.verify("x", Some("not a phc string")).await.unwrap(),
+            p.verify("x", Some("not a phc string"), Lane::Open)
+                .await
+                .unwrap(),
             Verified::No
         );
     }

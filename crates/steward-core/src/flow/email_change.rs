@@ -24,8 +24,7 @@ impl Steward {
         new_email: &str,
     ) -> CoreResult<()> {
         let account = who.account();
-        self.verify_current_password(account, current_password)
-            .await?;
+        self.verify_current_password(who, current_password).await?;
         let new = Email::parse(new_email).map_err(|e| match e {
             CoreError::Validation(mut f) => {
                 let why = f

@@ -4,6 +4,7 @@ use uuid::Uuid;
 
 use crate::account::Account;
 use crate::account::email::email_key;
+use crate::account::hash_queue::Lane;
 use crate::account::passwords::Verified;
 use crate::activity::{EventKind, SecurityEvent};
 use crate::error::{CoreError, CoreResult};
@@ -44,10 +45,16 @@ impl NewSession {
 impl Steward {
     /// Signs in with email or username. Unknown accounts cost one hash too and give the same error.
     ///
-    /// After repeated failures an account (or an unknown identifier, alike) slows down,
-    /// except for browsers listed in `trusted_for`: those that signed in to the account
-    /// before, as (account, when). A browser that signed in before the password was last
-    /// changed or reset is trusted no more (neither here nor as a known device).
+    /// Failures are counted per identifier (as typed, normalised), so which answer comes
+    /// back never depends on whether two identifiers name one account. Past the limit an
+    /// attempt must carry a solved proof of work (`altcha`), or it is answered
+    /// `ChallengeRequired` — the same for existing and unknown accounts; nothing a
+    /// stranger does can refuse the owner outright. Browsers listed in `trusted_for`
+    /// (those that signed in to the account before, as (account, when)) count apart, per
+    /// account, with a higher limit, and wait in the hasher's priority lane, so a flood
+    /// of guesses elsewhere neither challenges nor delays them. A browser that signed in
+    /// before the password was last changed or reset is trusted no more (neither here
+    /// nor as a known device).
     pub async fn sign_in(
         &self,
         identifier: &str,
@@ -55,12 +62,9 @@ impl Steward {
         remember: bool,
         client: &ClientInfo,
         trusted_for: &[(Uuid, time::OffsetDateTime)],
+        altcha: Option<&str>,
     ) -> CoreResult<NewSession> {
         let account = self.find_by_identifier(identifier).await?;
-        let throttle_key = match &account {
-            Some(a) => a.id.to_string(),
-            None => normalise_identifier(identifier),
-        };
         let trusted = account.as_ref().is_some_and(|a| {
             trusted_for.iter().any(|(id, at)| {
                 // Compared in whole seconds: that is what the device cookie keeps.
@@ -69,11 +73,25 @@ impl Steward {
                         .is_none_or(|c| at.unix_timestamp() >= c.unix_timestamp())
             })
         });
-        if !trusted {
-            // Counted before the hash, so parallel guesses cannot all pass the check.
-            self.signin_failures
-                .attempt(&throttle_key, self.now())
-                .map_err(CoreError::RateLimited)?;
+        let (counter, key, lane) = match &account {
+            Some(a) if trusted => (&self.signin.vouched, a.id.to_string(), Lane::Priority),
+            _ => (
+                &self.signin.open,
+                normalise_identifier(identifier),
+                Lane::Open,
+            ),
+        };
+        // Counted before the hash, so parallel guesses cannot all pass as the first.
+        if counter.note(&key, self.now()) {
+            let proof = altcha.map(str::trim).filter(|p| !p.is_empty());
+            let passed = match proof {
+                None => Err(CoreError::ChallengeRequired),
+                Some(p) => self.pass_challenge(p).await,
+            };
+            if let Err(e) = passed {
+                counter.forgive(&key);
+                return Err(e);
+            }
         }
         // Oversized passwords are refused after the same work as a wrong one.
         let password = if password.len() > MAX_PASSWORD_BYTES {
@@ -81,17 +99,25 @@ impl Steward {
         } else {
             password
         };
-        let verdict = self
+        let verdict = match self
             .passwords
-            .verify(password, account.as_ref().map(|a| a.password_hash.as_str()))
-            .await?;
+            .verify(
+                password,
+                account.as_ref().map(|a| a.password_hash.as_str()),
+                lane,
+            )
+            .await
+        {
+            Ok(v) => v,
+            Err(e) => {
+                // Turned away before any verdict: not a guess.
+                counter.forgive(&key);
+                return Err(e);
+            }
+        };
         let account = match (verdict, account) {
             (Verified::Yes | Verified::YesRehash, Some(a)) => a,
             (_, known) => {
-                if trusted {
-                    self.signin_failures
-                        .record_failure(&throttle_key, self.now());
-                }
                 if let Some(a) = known {
                     self.record_in_background(SecurityEvent::new(
                         a.id,
@@ -103,13 +129,12 @@ impl Steward {
                 return Err(CoreError::InvalidCredentials);
             }
         };
-        // A trusted browser signing in says nothing about guesses made elsewhere.
-        if !trusted {
-            self.signin_failures.clear(&throttle_key);
-        }
+        // A trusted browser signing in says nothing about guesses made elsewhere, and
+        // the owner signing in from a new browser does not vouch for the trusted ones.
+        counter.clear(&key);
         let mut verified_hash = account.password_hash.clone();
         if verdict == Verified::YesRehash {
-            let phc = self.passwords.hash(password).await?;
+            let phc = self.passwords.hash(password, Lane::Priority).await?;
             self.store
                 .update_password_hash(account.id, &account.password_hash, &phc)
                 .await?;

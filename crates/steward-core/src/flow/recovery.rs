@@ -4,6 +4,7 @@
 //! account: the look-up and any email happen after the answer, in the background.
 
 use crate::account::email::email_key;
+use crate::account::hash_queue::Lane;
 use crate::account::password::check_new_password;
 use crate::activity::{EventKind, SecurityEvent};
 use crate::error::{CoreError, CoreResult};
@@ -92,7 +93,7 @@ impl Steward {
             &account.username,
             &account.email,
         )?;
-        let phc = self.passwords.hash(new_password).await?;
+        let phc = self.passwords.hash(new_password, Lane::Priority).await?;
         let mail = self.render(&Mail::PasswordChanged {
             to: account.email.clone(),
             username: account.username.clone(),

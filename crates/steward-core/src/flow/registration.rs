@@ -7,6 +7,7 @@
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::account::hash_queue::Lane;
 use crate::account::password::check_new_password;
 use crate::account::{Account, Email, Username};
 use crate::activity::{EventKind, SecurityEvent};
@@ -40,7 +41,7 @@ impl Steward {
         self.pass_challenge(&input.altcha).await?;
         self.spend_address_quota(email.key())?;
         // Hash before looking anything up, so both outcomes cost the same.
-        let phc = self.passwords.hash(&input.password).await?;
+        let phc = self.passwords.hash(&input.password, Lane::Open).await?;
 
         // Usernames are public, so a taken one may be reported; it is checked before the
         // email so that the answer never depends on whether the email has an account.

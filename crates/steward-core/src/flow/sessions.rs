@@ -131,8 +131,13 @@ impl Steward {
         client: &ClientInfo,
         why: &str,
     ) {
-        let event = SecurityEvent::new(account_id, EventKind::EmailChangeCancelled, client, self.now())
-            .detail(why);
+        let event = SecurityEvent::new(
+            account_id,
+            EventKind::EmailChangeCancelled,
+            client,
+            self.now(),
+        )
+        .detail(why);
         if let Err(e) = self.store.record_event(&event).await {
             tracing::error!(error = %e, "could not record a cancelled email change");
         }

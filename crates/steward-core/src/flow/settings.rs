@@ -1,5 +1,6 @@
 //! Account settings. For now: changing the password while signed in.
 
+use crate::account::hash_queue::Lane;
 use crate::account::password::check_new_password;
 use crate::account::passwords::Verified;
 use crate::activity::{EventKind, SecurityEvent};
@@ -10,24 +11,26 @@ use crate::steward::Steward;
 
 impl Steward {
     /// Checks the password a signed-in person re-enters to confirm a sensitive change.
-    /// Guessing it with a stolen session slows down like sign-in.
+    /// Counted per session, apart from sign-in: guessing with a stolen session slows
+    /// only that session, and strangers failing to sign in never block the owner here.
     pub(crate) async fn verify_current_password(
         &self,
-        account: &crate::account::Account,
+        who: &SignedIn,
         password: &str,
     ) -> CoreResult<()> {
-        let key = account.id.to_string();
-        self.signin_failures
+        let key = who.session().id.to_string();
+        self.signin
+            .reauth
             .attempt(&key, self.now())
             .map_err(CoreError::RateLimited)?;
         let verdict = self
             .passwords
-            .verify(password, Some(&account.password_hash))
+            .verify(password, Some(&who.account().password_hash), Lane::Priority)
             .await?;
         if verdict == Verified::No {
             return Err(CoreError::WrongPassword);
         }
-        self.signin_failures.clear(&key);
+        self.signin.reauth.clear(&key);
         Ok(())
     }
 
@@ -79,7 +82,7 @@ impl Steward {
         client: &ClientInfo,
     ) -> CoreResult<()> {
         let account = who.account();
-        self.verify_current_password(account, current).await?;
+        self.verify_current_password(who, current).await?;
         check_new_password("new_password", new, &account.username, &account.email)?;
         if new == current {
             return Err(CoreError::field(
@@ -87,7 +90,7 @@ impl Steward {
                 "Choose a password different from the current one.",
             ));
         }
-        let phc = self.passwords.hash(new).await?;
+        let phc = self.passwords.hash(new, Lane::Priority).await?;
         let now = self.now();
         let mail = self.render(&Mail::PasswordChanged {
             to: account.email.clone(),

@@ -32,9 +32,12 @@ pub fn router() -> Router<AppState> {
 /// Accounts already signed in in this browser stay signed in (switch back with
 /// `POST /api/v1/session/switch`); signing in again to one of them replaces its session.
 #[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = SignInRequest,
-    responses((status = 200, body = SignInResponse), (status = 401, body = ErrorBody),
+    responses((status = 200, body = SignInResponse),
+        (status = 400, description = "`challenge_failed`: the `altcha` answer is wrong, expired or reused", body = ErrorBody),
+        (status = 401, description = "`invalid_credentials`, or `challenge_required` after repeated failures on this identifier (retry with `altcha`); the same for existing and unknown accounts", body = ErrorBody),
         (status = 409, description = "the browser holds the most accounts allowed", body = ErrorBody),
-        (status = 429, body = ErrorBody)))]
+        (status = 429, description = "too many requests from this address; see `Retry-After`", body = ErrorBody),
+        (status = 503, description = "the server is saturated with sign-ins and turned this one away; retry after `Retry-After`", body = ErrorBody)))]
 pub async fn sign_in(
     State(st): State<AppState>,
     client: Client,
@@ -53,6 +56,7 @@ pub async fn sign_in(
             req.remember,
             &client.clone().api(),
             &trusted,
+            req.altcha.as_deref(),
         )
         .await?;
     let body = SignInResponse {

@@ -20,6 +20,7 @@ use crate::web::signup::Notice;
 use crate::web::view::{
     FormErrors, Nav, form_status, page, safe_next, same_account, see_other, with_retry_after,
 };
+use steward_core::CoreError;
 
 /// Routes of this feature.
 pub fn router() -> Router<AppState> {
@@ -39,6 +40,8 @@ struct SignInPage {
     remember: bool,
     next: String,
     adding: bool,
+    /// Ask for the "I'm not a robot" check (after repeated failures on the identifier).
+    challenge: bool,
 }
 
 #[derive(Template)]
@@ -79,6 +82,7 @@ struct SignInForm {
     remember: Option<String>,
     next: Option<String>,
     add: Option<String>,
+    altcha: Option<String>,
 }
 
 async fn show(browser: Browser, nav: Nav, Query(q): Query<NextQuery>) -> Response {
@@ -96,6 +100,7 @@ async fn show(browser: Browser, nav: Nav, Query(q): Query<NextQuery>) -> Respons
             remember: true,
             next,
             adding: adding && browser.count() > 0,
+            challenge: false,
         },
     )
 }
@@ -117,7 +122,14 @@ async fn submit(
         let trusted = st.devices.accounts(&headers, st.steward.now());
         Ok(st
             .steward
-            .sign_in(&f.identifier, &f.password, remember, &client.0, &trusted)
+            .sign_in(
+                &f.identifier,
+                &f.password,
+                remember,
+                &client.0,
+                &trusted,
+                f.altcha.as_deref(),
+            )
             .await?)
     }
     .await;
@@ -150,9 +162,18 @@ async fn submit(
     match result {
         Ok(res) => res,
         Err(e) => {
+            // Once a robot check was asked for, it stays on the form until sign-in works.
+            let challenge = matches!(
+                e,
+                ApiError::Core(CoreError::ChallengeRequired | CoreError::ChallengeFailed(_))
+            ) || f.altcha.is_some();
             let errors = FormErrors {
                 summary: Some(e.message()),
-                fields: Default::default(),
+                fields: e
+                    .fields()
+                    .into_iter()
+                    .filter(|(k, _)| k == "altcha")
+                    .collect(),
             };
             let body = SignInPage {
                 nav,
@@ -161,6 +182,7 @@ async fn submit(
                 remember,
                 next,
                 adding,
+                challenge,
             };
             with_retry_after(page(form_status(&e), &body), &e)
         }

@@ -98,7 +98,10 @@ pub(super) async fn credential_changes_cancel_a_pending_email_change(s: &SqlStor
     let (change, secret) = email_change_token(id, "thief@example.net", t0());
     s.issue_token(&change, &[], t0()).await.unwrap();
     let notice = mail("nia@example.com", "password_changed");
-    let (e1, e2) = (ev(EventKind::PasswordChanged), ev(EventKind::PasswordChanged));
+    let (e1, e2) = (
+        ev(EventKind::PasswordChanged),
+        ev(EventKind::PasswordChanged),
+    );
     assert!(
         s.change_password(id, "p1", None, &notice, &e1, t0())
             .await
@@ -148,11 +151,15 @@ pub(super) async fn credential_changes_cancel_a_pending_email_change(s: &SqlStor
     let (reset, reset_secret) = reset_token(id, "nia@example.com", t0());
     s.issue_token(&reset, &[], t0()).await.unwrap();
     assert_eq!(
-        s.void_tokens(id, TokenKind::ChangeEmail, t0()).await.unwrap(),
+        s.void_tokens(id, TokenKind::ChangeEmail, t0())
+            .await
+            .unwrap(),
         1
     );
     assert_eq!(
-        s.void_tokens(id, TokenKind::ChangeEmail, t0()).await.unwrap(),
+        s.void_tokens(id, TokenKind::ChangeEmail, t0())
+            .await
+            .unwrap(),
         0
     );
     assert_eq!(

@@ -275,3 +275,74 @@ async fn several_accounts_switch_and_a_session_revoked_elsewhere_is_signed_out()
     two.quit().await.unwrap();
     one.quit().await.unwrap();
 }
+
+#[tokio::test]
+async fn after_repeated_failures_the_sign_in_page_asks_for_the_robot_check_and_then_signs_in() {
+    let s = TestServer::builder()
+        .config(|c| {
+            c.limits.signin_failures_per_account = 3;
+            c.limits.credential_per_ip_per_minute = 1000;
+        })
+        .start()
+        .await
+        .unwrap();
+    crate::common::confirmed_account(&s, "ada@example.com", "ada").await;
+    let stranger = s.client().unwrap();
+    for _ in 0..3 {
+        crate::common::sign_in(&stranger, "ada", "guess guess guess", false).await;
+    }
+    // The owner, on a browser that never signed in to the account.
+    let browser = Browser::start().await.unwrap();
+    let d = &browser.driver;
+    d.goto(&format!("{}/signin", s.base)).await.unwrap();
+    assert!(
+        d.find_all(By::Id("altcha")).await.unwrap().is_empty(),
+        "no robot check before it is needed"
+    );
+    d.find(By::Id("identifier"))
+        .await
+        .unwrap()
+        .send_keys("ada")
+        .await
+        .unwrap();
+    d.find(By::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(crate::common::PASSWORD)
+        .await
+        .unwrap();
+    d.find(By::Css("form[action='/signin'] button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(d, "Confirm you're not a robot").await.unwrap();
+    // The form kept the identifier; the password is typed again, the box ticked.
+    let identifier = d.find(By::Id("identifier")).await.unwrap();
+    assert_eq!(identifier.value().await.unwrap().as_deref(), Some("ada"));
+    d.find(By::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(crate::common::PASSWORD)
+        .await
+        .unwrap();
+    d.find(By::Id("altcha"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(d, "Verified. You can submit the form.")
+        .await
+        .unwrap();
+    d.find(By::Css("form[action='/signin'] button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(d, "Welcome, ada").await.unwrap();
+    browser.quit().await.unwrap();
+    s.stop().await;
+}

@@ -130,7 +130,10 @@ async fn a_password_change_or_revoking_all_sessions_cancels_a_pending_email_chan
         .post("/api/v1/me/email/confirm", json!({"token": token}))
         .await
         .unwrap();
-    assert_eq!(r.status, 400, "the thief's link no longer moves the account");
+    assert_eq!(
+        r.status, 400,
+        "the thief's link no longer moves the account"
+    );
     let events = activity(&owner).await;
     let cancelled = events
         .iter()

@@ -1,7 +1,8 @@
 //! Sign-in by email or username, lifetimes, sign-out, enumeration safety, throttling.
 
 use serde_json::json;
-use steward_testkit::TestServer;
+use steward_testkit::client::Answer;
+use steward_testkit::{ApiClient, TestServer};
 
 use crate::common::{PASSWORD, confirmed_account, me, sign_in, sign_up};
 
@@ -111,8 +112,19 @@ async fn unconfirmed_accounts_can_sign_in_and_see_that_they_are_unconfirmed() {
     assert_eq!(body["email_verified"], false);
 }
 
+/// Signs in through the API with a proof-of-work answer.
+async fn sign_in_solved(c: &ApiClient, identifier: &str, password: &str) -> Answer {
+    let altcha = c.altcha().await.unwrap();
+    c.post(
+        "/api/v1/session",
+        json!({"identifier": identifier, "password": password, "altcha": altcha}),
+    )
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
-async fn repeated_failures_slow_the_account_but_not_its_known_browser() {
+async fn repeated_failures_ask_strangers_for_proof_of_work_never_a_lockout() {
     let s = TestServer::builder()
         .config(|c| {
             c.limits.signin_failures_per_account = 3;
@@ -124,34 +136,33 @@ async fn repeated_failures_slow_the_account_but_not_its_known_browser() {
     let owner = confirmed_account(&s, "fy@example.com", "fyodor").await; // has a device cookie now
     let attacker = s.client().unwrap();
     for _ in 0..3 {
-        assert_eq!(
-            sign_in(&attacker, "fyodor", "guess guess guess", false)
-                .await
-                .status,
-            401
-        );
+        let r = sign_in(&attacker, "fyodor", "guess guess guess", false).await;
+        assert_eq!(r.code(), "invalid_credentials");
     }
-    let blocked = sign_in(&attacker, "fyodor", PASSWORD, false).await;
-    assert_eq!(blocked.status, 429, "even the right password waits");
-    assert!(blocked.headers.get("retry-after").is_some());
-    // The owner's browser signed in before, so the owner is not locked out.
+    let asked = sign_in(&attacker, "fyodor", PASSWORD, false).await;
+    assert_eq!(asked.status, 401, "{}", asked.text);
+    assert_eq!(asked.code(), "challenge_required");
+    assert!(asked.set_cookies().is_empty());
+    // The owner's browser signed in before: not asked, not slowed.
     assert_eq!(sign_in(&owner, "fyodor", PASSWORD, false).await.status, 200);
+    // Anyone who does the work may try again: a new device of the owner's too.
+    let r = sign_in_solved(&attacker, "fyodor", "still guessing").await;
+    assert_eq!(r.code(), "invalid_credentials");
+    let new_device = s.client().unwrap();
+    let r = sign_in_solved(&new_device, "fyodor", PASSWORD).await;
+    assert_eq!(r.status, 200, "{}", r.text);
 
-    // Unknown accounts slow down identically, so throttling reveals nothing.
+    // Unknown accounts are asked identically, so the check reveals nothing.
     for _ in 0..3 {
-        assert_eq!(
-            sign_in(&attacker, "ghost", "guess guess guess", false)
-                .await
-                .status,
-            401
-        );
+        sign_in(&attacker, "ghost", "guess guess guess", false).await;
     }
-    assert_eq!(
-        sign_in(&attacker, "ghost", "guess guess guess", false)
-            .await
-            .status,
-        429
-    );
+    let ghost = sign_in(&attacker, "ghost", "guess guess guess", false).await;
+    for _ in 0..3 {
+        sign_in(&attacker, "fyodor", "guess guess guess", false).await;
+    }
+    let known = sign_in(&attacker, "fyodor", "guess guess guess", false).await;
+    assert_eq!((ghost.status, &ghost.json), (known.status, &known.json));
+    assert_eq!(ghost.headers.get("retry-after"), None, "no wait to sit out");
 
     s.advance(time::Duration::minutes(15));
     assert_eq!(
@@ -159,6 +170,97 @@ async fn repeated_failures_slow_the_account_but_not_its_known_browser() {
         200,
         "the window passed"
     );
+}
+
+#[tokio::test]
+async fn the_answer_never_tells_which_identifiers_name_one_account() {
+    let s = TestServer::builder()
+        .config(|c| {
+            c.limits.signin_failures_per_account = 3;
+            c.limits.credential_per_ip_per_minute = 1000;
+        })
+        .start()
+        .await
+        .unwrap();
+    confirmed_account(&s, "bob@example.com", "bob").await;
+    let attacker = s.client().unwrap();
+    for _ in 0..3 {
+        sign_in(&attacker, "bob", "guess guess guess", false).await;
+    }
+    assert_eq!(
+        sign_in(&attacker, "bob", "guess", false).await.code(),
+        "challenge_required"
+    );
+    // Is bob@example.com bob's address? The answer is the same as for an address
+    // with no account at all.
+    let theirs = sign_in(&attacker, "bob@example.com", "guess", false).await;
+    let nobody = sign_in(&attacker, "nobody@example.com", "guess", false).await;
+    assert_eq!(theirs.code(), "invalid_credentials");
+    assert_eq!((theirs.status, &theirs.json), (nobody.status, &nobody.json));
+}
+
+#[tokio::test]
+async fn the_signed_in_owner_changes_password_and_email_while_strangers_guess() {
+    let s = TestServer::builder()
+        .config(|c| {
+            c.limits.signin_failures_per_account = 3;
+            c.limits.credential_per_ip_per_minute = 1000;
+        })
+        .start()
+        .await
+        .unwrap();
+    let owner = confirmed_account(&s, "ivy@example.com", "ivy").await;
+    let attacker = s.client().unwrap();
+    for identifier in ["ivy", "ivy@example.com"] {
+        for _ in 0..20 {
+            sign_in(&attacker, identifier, "guess guess guess", false).await;
+        }
+    }
+    let r = owner
+        .post(
+            "/api/v1/me/email",
+            json!({"current_password": PASSWORD, "new_email": "ivy@new.example"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 202, "{}", r.text);
+    let r = owner
+        .put(
+            "/api/v1/me/password",
+            json!({"current_password": PASSWORD, "new_password": "ivy's fresh passphrase"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    // A stolen session guessing the current password is stopped — that session only.
+    let thief = s.client().unwrap();
+    assert_eq!(
+        sign_in_solved(&thief, "ivy", "ivy's fresh passphrase").await.status,
+        200
+    );
+    let mut last = None;
+    for _ in 0..11 {
+        last = Some(
+            thief
+                .put(
+                    "/api/v1/me/password",
+                    json!({"current_password": "guess", "new_password": "thief's passphrase 1"}),
+                )
+                .await
+                .unwrap(),
+        );
+    }
+    let last = last.unwrap();
+    assert_eq!(last.status, 429, "{}", last.text);
+    let r = owner
+        .put(
+            "/api/v1/me/password",
+            json!({"current_password": "ivy's fresh passphrase", "new_password": "ivy's third passphrase"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.text);
 }
 
 #[tokio::test]
@@ -188,7 +290,31 @@ async fn a_forged_device_cookie_earns_nothing() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 429);
+    assert_eq!(r.status(), 401);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "challenge_required");
+}
+
+#[tokio::test]
+async fn a_device_cookie_does_not_buy_unlimited_guesses() {
+    let s = TestServer::builder()
+        .config(|c| {
+            c.limits.signin_failures_per_account = 2;
+            c.limits.signin_failures_vouched = 4;
+            c.limits.credential_per_ip_per_minute = 1000;
+        })
+        .start()
+        .await
+        .unwrap();
+    // A browser that signed in before (its device cookie was stolen, say).
+    let browser = confirmed_account(&s, "hal@example.com", "hal").await;
+    for _ in 0..4 {
+        let r = sign_in(&browser, "hal", "guess guess guess", false).await;
+        assert_eq!(r.code(), "invalid_credentials");
+    }
+    let r = sign_in(&browser, "hal", PASSWORD, false).await;
+    assert_eq!(r.code(), "challenge_required");
+    assert_eq!(sign_in_solved(&browser, "hal", PASSWORD).await.status, 200);
 }
 
 #[tokio::test]

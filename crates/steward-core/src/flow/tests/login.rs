@@ -176,14 +176,14 @@ async fn an_old_hash_is_upgraded_at_sign_in() {
     let upgraded = Harness::steward_on(stronger, &h.store, &h.clock).await;
 
     upgraded
-        .sign_in("ada", PASSWORD, false, &ClientInfo::default(), &[])
+        .sign_in("ada", PASSWORD, false, &ClientInfo::default(), &[], None)
         .await
         .unwrap();
 
     let hash = h.account("ada").await.password_hash;
     assert!(hash.starts_with("$argon2id$v=19$m=128,t=1,p=1$"), "{hash}");
     upgraded
-        .sign_in("ADA", PASSWORD, false, &ClientInfo::default(), &[])
+        .sign_in("ADA", PASSWORD, false, &ClientInfo::default(), &[], None)
         .await
         .unwrap();
 }
@@ -210,43 +210,73 @@ async fn fail_three_times(h: &Harness, identifier: &str) {
     }
 }
 
+/// A solved proof of work, as a browser would send it.
+fn solved(h: &Harness) -> String {
+    crate::challenge::solve(&h.steward.challenge()).unwrap()
+}
+
 #[tokio::test]
-async fn repeated_failures_slow_the_account_down_until_the_window_ends() {
+async fn repeated_failures_ask_that_identifier_for_proof_of_work_until_the_window_ends() {
     let h = throttled().await;
     h.advance(minutes(1));
     fail_three_times(&h, "ada").await;
 
-    // The account is throttled, whichever identifier names it, even with the right password.
-    for identifier in ["ada", "ADA@example.com"] {
-        let err = h.sign_in(identifier, PASSWORD, false).await.unwrap_err();
-        assert!(
-            matches!(err, CoreError::RateLimited(wait) if wait == Duration::from_secs(15 * 60)),
-            "{identifier:?}: {err:?}"
-        );
-    }
+    // Not refused, not even with the right password: asked for a robot check.
+    let err = h.sign_in("ada", PASSWORD, false).await.unwrap_err();
+    assert!(matches!(err, CoreError::ChallengeRequired), "{err:?}");
+    let sign_in_with = |identifier: &'static str, password: &'static str, altcha: String| {
+        let h = &h;
+        async move {
+            h.steward
+                .sign_in(
+                    identifier,
+                    password,
+                    false,
+                    &ClientInfo::default(),
+                    &[],
+                    Some(&altcha),
+                )
+                .await
+        }
+    };
+    // A wrong answer, a wrong password with a right answer, and a reused answer fail.
+    let err = sign_in_with("ada", PASSWORD, "garbage".into())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CoreError::ChallengeFailed(_)), "{err:?}");
+    let answer = solved(&h);
+    let err = sign_in_with("ada", "not the password", answer.clone())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CoreError::InvalidCredentials), "{err:?}");
+    let err = sign_in_with("ada", PASSWORD, answer).await.unwrap_err();
+    assert!(matches!(err, CoreError::ChallengeFailed(_)), "{err:?}");
+    // The email names the same account but is another identifier: its answer must not
+    // tell that, so it is not challenged.
+    h.sign_in("ADA@example.com", PASSWORD, false).await.unwrap();
     h.sign_in("bob", PASSWORD, false).await.unwrap();
+    // A solved challenge and the right password sign in, and the count starts over.
+    sign_in_with("ada", PASSWORD, solved(&h)).await.unwrap();
 
+    // The window ends: no check needed any more.
+    fail_three_times(&h, "ada").await;
     h.advance(minutes(15) - time::Duration::SECOND);
     let err = h.sign_in("ada", PASSWORD, false).await.unwrap_err();
-    assert!(
-        matches!(err, CoreError::RateLimited(wait) if wait == Duration::from_secs(1)),
-        "{err:?}"
-    );
-
+    assert!(matches!(err, CoreError::ChallengeRequired), "{err:?}");
     h.advance(time::Duration::SECOND);
     h.sign_in("ada", PASSWORD, false).await.unwrap();
 }
 
 #[tokio::test]
-async fn a_browser_trusted_for_the_account_is_not_slowed_down() {
+async fn a_browser_trusted_for_the_account_is_not_asked_for_proof_of_work() {
     let h = throttled().await;
     let ada = h.account("ada").await;
     let bob = h.account("bob").await;
-    fail_three_times(&h, "ada@example.com").await;
+    fail_three_times(&h, "ada").await;
     let client = ClientInfo::default();
     let before = h.steward.now() - minutes(5);
 
-    // Trusted for another account only: still throttled.
+    // Trusted for another account only: asked.
     let err = h
         .steward
         .sign_in(
@@ -255,12 +285,13 @@ async fn a_browser_trusted_for_the_account_is_not_slowed_down() {
             false,
             &client,
             &[(bob.id, before), (Uuid::now_v7(), before)],
+            None,
         )
         .await
         .unwrap_err();
-    assert!(matches!(err, CoreError::RateLimited(_)), "{err:?}");
+    assert!(matches!(err, CoreError::ChallengeRequired), "{err:?}");
 
-    // Trusted for this account: the password is still checked, but no waiting.
+    // Trusted for this account: the password is still checked, but nothing else asked.
     let err = h
         .steward
         .sign_in(
@@ -269,6 +300,7 @@ async fn a_browser_trusted_for_the_account_is_not_slowed_down() {
             false,
             &client,
             &[(ada.id, before)],
+            None,
         )
         .await
         .unwrap_err();
@@ -281,10 +313,53 @@ async fn a_browser_trusted_for_the_account_is_not_slowed_down() {
             true,
             &client,
             &[(bob.id, before), (ada.id, before)],
+            None,
         )
         .await
         .unwrap();
     assert_eq!(s.account.id, ada.id);
+    // The trusted browser's success does not excuse the guesses made elsewhere.
+    let err = h.sign_in("ada", PASSWORD, false).await.unwrap_err();
+    assert!(matches!(err, CoreError::ChallengeRequired), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_trusted_browser_guessing_is_asked_for_proof_of_work_past_its_own_higher_limit() {
+    let h = Harness::with(CoreConfig {
+        signin_failures_per_account: 3,
+        signin_failures_vouched: 5,
+        ..cheap_config()
+    })
+    .await;
+    h.register("ada@example.com", "ada").await.unwrap();
+    let ada = h.account("ada").await;
+    let trusted = [(ada.id, h.steward.now())];
+    h.advance(minutes(1));
+    let attempt = |password: &'static str, altcha: Option<String>| {
+        let h = &h;
+        async move {
+            h.steward
+                .sign_in(
+                    "ada",
+                    password,
+                    false,
+                    &ClientInfo::default(),
+                    &trusted,
+                    altcha.as_deref(),
+                )
+                .await
+        }
+    };
+    for _ in 0..5 {
+        let err = attempt("not the password", None).await.unwrap_err();
+        assert!(matches!(err, CoreError::InvalidCredentials), "{err:?}");
+    }
+    let err = attempt(PASSWORD, None).await.unwrap_err();
+    assert!(matches!(err, CoreError::ChallengeRequired), "{err:?}");
+    // A new browser, typing the same identifier, was never counted against.
+    h.sign_in("ada", PASSWORD, false).await.unwrap();
+    attempt(PASSWORD, Some(solved(&h))).await.unwrap();
+    attempt(PASSWORD, None).await.unwrap();
 }
 
 #[tokio::test]
@@ -299,8 +374,8 @@ async fn a_browser_trusted_before_a_password_reset_is_trusted_no_more() {
         .await
         .unwrap();
     h.advance(minutes(1));
-    fail_three_times(&h, "ada@example.com").await;
-    // The old entry no longer exempts the browser from the slow-down...
+    fail_three_times(&h, "ada").await;
+    // The old entry no longer exempts the browser from the check...
     let err = h
         .steward
         .sign_in(
@@ -309,10 +384,11 @@ async fn a_browser_trusted_before_a_password_reset_is_trusted_no_more() {
             false,
             &ClientInfo::default(),
             &[(ada.id, trusted_at)],
+            None,
         )
         .await
         .unwrap_err();
-    assert!(matches!(err, CoreError::RateLimited(_)), "{err:?}");
+    assert!(matches!(err, CoreError::ChallengeRequired), "{err:?}");
     // ...while a sign-in after the reset does.
     let s = h
         .steward
@@ -322,6 +398,7 @@ async fn a_browser_trusted_before_a_password_reset_is_trusted_no_more() {
             false,
             &ClientInfo::default(),
             &[(ada.id, h.steward.now())],
+            None,
         )
         .await
         .unwrap();
@@ -329,19 +406,32 @@ async fn a_browser_trusted_before_a_password_reset_is_trusted_no_more() {
 }
 
 #[tokio::test]
-async fn unknown_identifiers_are_slowed_down_alike() {
+async fn unknown_identifiers_are_answered_exactly_like_known_ones() {
     let h = throttled().await;
+    fail_three_times(&h, "ada").await;
     fail_three_times(&h, "ghost").await;
     fail_three_times(&h, "ghost@example.com").await;
 
-    for identifier in ["ghost", " GHOST ", "Ghost@Example.com"] {
+    for identifier in ["ada", "ghost", " GHOST ", "Ghost@Example.com"] {
         let err = h.sign_in(identifier, PASSWORD, false).await.unwrap_err();
         assert!(
-            matches!(err, CoreError::RateLimited(_)),
+            matches!(err, CoreError::ChallengeRequired),
             "{identifier:?}: {err:?}"
         );
     }
-    h.sign_in("ada", PASSWORD, false).await.unwrap();
+    let err = h
+        .steward
+        .sign_in(
+            "ghost",
+            PASSWORD,
+            false,
+            &ClientInfo::default(),
+            &[],
+            Some(&solved(&h)),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CoreError::InvalidCredentials), "{err:?}");
 
     h.advance(minutes(15));
     let err = h.sign_in("ghost", PASSWORD, false).await.unwrap_err();

@@ -137,7 +137,14 @@ impl Harness {
         remember: bool,
     ) -> CoreResult<NewSession> {
         self.steward
-            .sign_in(identifier, password, remember, &ClientInfo::default(), &[])
+            .sign_in(
+                identifier,
+                password,
+                remember,
+                &ClientInfo::default(),
+                &[],
+                None,
+            )
             .await
     }
 

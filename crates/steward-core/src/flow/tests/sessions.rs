@@ -20,7 +20,7 @@ impl Harness {
     async fn sign_in_from(&self, username: &str, client: &ClientInfo) -> (NewSession, SignedIn) {
         let s = self
             .steward
-            .sign_in(username, PASSWORD, false, client, &[])
+            .sign_in(username, PASSWORD, false, client, &[], None)
             .await
             .unwrap();
         let who = self.steward.authenticate(&s.token.plain).await.unwrap();
@@ -143,14 +143,14 @@ async fn a_new_device_is_reported_by_email_and_a_known_one_is_not() {
     let stranger = from("198.51.100.2", CHROME);
     let after = h
         .steward
-        .sign_in("ada", NEW_PASSWORD, false, &stranger, &[])
+        .sign_in("ada", NEW_PASSWORD, false, &stranger, &[], None)
         .await
         .unwrap();
     assert!(after.new_device, "seen only before the reset");
     assert_eq!(h.mails("new_device").len(), 2);
     let again = h
         .steward
-        .sign_in("ada", NEW_PASSWORD, false, &stranger, &[])
+        .sign_in("ada", NEW_PASSWORD, false, &stranger, &[], None)
         .await
         .unwrap();
     assert!(!again.new_device);
@@ -164,6 +164,7 @@ async fn a_new_device_is_reported_by_email_and_a_known_one_is_not() {
             false,
             &from("192.0.2.1", CHROME),
             &[(ada.id, h.steward.now())],
+            None,
         )
         .await
         .unwrap();

@@ -82,10 +82,11 @@ async fn the_new_password_must_follow_the_rules_and_differ() {
 }
 
 #[tokio::test]
-async fn guessing_the_current_password_slows_down() {
+async fn guessing_the_current_password_slows_down_that_session_only() {
     let h = Harness::with_ada().await;
     let (_, who) = h.signed_in("ada").await;
-    let limit = h.steward.config().signin_failures_per_account;
+    let (_, other) = h.signed_in("ada").await;
+    let limit = h.steward.config().reauth_failures_per_session;
     for _ in 0..limit {
         let e = h
             .steward
@@ -106,6 +107,27 @@ async fn guessing_the_current_password_slows_down() {
         matches!(blocked, Err(CoreError::RateLimited(_))),
         "{blocked:?}"
     );
+    // The owner's other session, and signing in, are unaffected.
+    h.sign_in("ada", PASSWORD, false).await.unwrap();
+    h.steward
+        .change_password(&other, PASSWORD, NEW_PASSWORD, &ClientInfo::default())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn strangers_failing_to_sign_in_do_not_stop_the_owner_changing_the_password() {
+    let h = Harness::with_ada().await;
+    let (_, who) = h.signed_in("ada").await;
+    for identifier in ["ada", "ada@example.com"] {
+        for _ in 0..h.steward.config().signin_failures_per_account + 2 {
+            let _ = h.sign_in(identifier, "guess", false).await;
+        }
+    }
+    h.steward
+        .change_password(&who, PASSWORD, NEW_PASSWORD, &ClientInfo::default())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
