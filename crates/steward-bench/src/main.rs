@@ -6,6 +6,8 @@
 //! Run on purpose, never as part of the tests:
 //! `cargo build --release -p steward-server -p steward-bench && target/release/steward-bench [--pg URL]`.
 
+mod flood;
+
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -26,9 +28,12 @@ struct Args {
     /// Seconds each measurement runs.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
-    /// Only these benchmarks (signin, me, token, start). Default: all.
+    /// Only these benchmarks (signin, me, token, flood, start). Default: all.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Concurrent attackers in the `flood` benchmark, one measurement per number.
+    #[arg(long, value_delimiter = ',', default_values_t = [64, 256])]
+    flood: Vec<usize>,
 }
 
 fn line(name: &str, figure: &str, value: f64, baseline: &str, base: f64) {
@@ -72,6 +77,9 @@ async fn main() -> anyhow::Result<()> {
             token(&server, secs).await?;
         }
         server.stop().await;
+    }
+    if want("flood") {
+        flood::flood(args.pg.as_deref(), secs, &args.flood).await?;
     }
     if want("start") {
         start().await?;
@@ -396,6 +404,7 @@ async fn start() -> anyhow::Result<()> {
         .arg("--data-dir")
         .arg(dir.path())
         .env("STEWARD_LOG__FILTER", "warn")
+        .env("STEWARD_METRICS__LISTEN", "127.0.0.1:0")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let http = reqwest::Client::new();

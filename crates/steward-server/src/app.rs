@@ -29,6 +29,8 @@ use crate::{api, http, telemetry, web};
 pub struct Running {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Where the separate metrics listener listens, if there is one.
+    pub metrics_addr: Option<SocketAddr>,
     /// The domain it serves (tests read it for the clock and store).
     pub steward: Steward,
     /// State shared by the handlers.
@@ -188,17 +190,40 @@ pub async fn start(cfg: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running
         }
     };
     tasks.push(server_task);
+    let metrics_addr = match cfg.metrics.listen_addr() {
+        Some(at) => {
+            let listener = tokio::net::TcpListener::bind(at)
+                .await
+                .with_context(|| format!("listening for metrics on {at} (metrics.listen)"))?;
+            let bound = listener.local_addr()?;
+            let app = api::health::metrics_router().with_state(state.clone());
+            let mut stop = stop_rx.clone();
+            tasks.push(tokio::spawn(async move {
+                let served = axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = stop.changed().await;
+                    })
+                    .await;
+                if let Err(e) = served {
+                    tracing::error!(error = %e, "metrics listener stopped");
+                }
+            }));
+            Some(bound)
+        }
+        None => None,
+    };
     tasks.push(tokio::spawn(sender.run(stop_rx.clone())));
     tasks.push(tokio::spawn(housekeeping(state.clone(), stop_rx.clone())));
     tasks.push(tokio::spawn(follow_changes(steward.clone(), stop_rx)));
 
     tracing::info!(
-        %addr, public_url = %cfg.public_url(), database = ?backend,
+        %addr, metrics = ?metrics_addr, public_url = %cfg.public_url(), database = ?backend,
         mail = if cfg.mail.smtp_url.is_some() { "smtp" } else { "local mailbox" },
         startup_ms = started.elapsed().as_millis() as u64, "Steward is ready"
     );
     Ok(Running {
         addr,
+        metrics_addr,
         steward,
         state,
         stop,

@@ -53,6 +53,52 @@ pub struct Config {
     pub accounts: AccountsConfig,
     /// Where the master key that seals stored signing keys is kept.
     pub secrets: SecretsConfig,
+    /// Where Prometheus metrics are served.
+    pub metrics: MetricsConfig,
+}
+
+/// Where `/metrics` is served: never to the public by default.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// A separate address serving only `/metrics`, `off` for none. Loopback by default,
+    /// so only the machine itself (a local Prometheus or agent) can read it.
+    pub listen: String,
+    /// A bearer token (at least 16 characters) that also serves `/metrics` on the main
+    /// listener to requests with `Authorization: Bearer <token>`. Unset: the main
+    /// listener answers `/metrics` with 404 like any unknown path.
+    pub bearer_token: Option<String>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:9464".into(),
+            bearer_token: None,
+        }
+    }
+}
+
+impl MetricsConfig {
+    /// The separate metrics address, if one is to be served.
+    pub fn listen_addr(&self) -> Option<SocketAddr> {
+        match self.listen.trim() {
+            "" | "off" => None,
+            a => a.parse().ok(),
+        }
+    }
+}
+
+impl std::fmt::Debug for MetricsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsConfig")
+            .field("listen", &self.listen)
+            .field(
+                "bearer_token",
+                &self.bearer_token.as_ref().map(|_| "REDACTED"),
+            )
+            .finish()
+    }
 }
 
 /// Account rules.
@@ -265,6 +311,7 @@ impl Default for Config {
             oauth: OAuthConfig::default(),
             accounts: AccountsConfig::default(),
             secrets: SecretsConfig::default(),
+            metrics: MetricsConfig::default(),
             activity: ActivityConfig::default(),
             geoip: GeoIpConfig::default(),
         }
@@ -362,6 +409,7 @@ impl std::fmt::Debug for Config {
             .field("challenge", &self.challenge)
             .field("legal", &self.legal)
             .field("mailbox_page", &self.mailbox_page)
+            .field("metrics", &self.metrics)
             .finish()
     }
 }
@@ -518,6 +566,18 @@ impl Config {
         if self.activity.retention_days == 0 || self.activity.ip_retention_days == 0 {
             return Err(ConfigError::Invalid(
                 "activity.retention_days and activity.ip_retention_days must be at least 1".into(),
+            ));
+        }
+        let m = &self.metrics;
+        if !matches!(m.listen.trim(), "" | "off") && m.listen.trim().parse::<SocketAddr>().is_err()
+        {
+            return Err(ConfigError::Invalid(
+                "metrics.listen must be an address such as 127.0.0.1:9464, or off".into(),
+            ));
+        }
+        if m.bearer_token.as_ref().is_some_and(|t| t.trim().len() < 16) {
+            return Err(ConfigError::Invalid(
+                "metrics.bearer_token must be at least 16 characters".into(),
             ));
         }
         if !matches!(self.log.format.as_str(), "pretty" | "json") {

@@ -48,6 +48,7 @@ fn node_command(
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("STEWARD_LISTEN", format!("127.0.0.1:{port}"))
+        .env("STEWARD_METRICS__LISTEN", "127.0.0.1:0")
         .env("STEWARD_PUBLIC_URL", &base)
         .env("STEWARD_DATA_DIR", dir)
         .env("STEWARD_DATABASE_URL", database_url)

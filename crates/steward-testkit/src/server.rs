@@ -96,6 +96,8 @@ impl TestServerBuilder {
         };
         cfg.mail.smtp_url = Some(smtp.url());
         cfg.mail.poll_interval_ms = 50;
+        // Each test server has its own metrics listener on a free loopback port.
+        cfg.metrics.listen = "127.0.0.1:0".into();
         // Tests solve challenges in-process; keep the work small but real.
         cfg.challenge.max_number = 2_000;
         cfg.database_url = Some(match self.backend {
@@ -149,6 +151,15 @@ impl TestServer {
     /// A server with the default test configuration.
     pub async fn start() -> anyhow::Result<Self> {
         Self::builder().start().await
+    }
+
+    /// `http://127.0.0.1:PORT` of the separate metrics listener.
+    pub fn metrics_base(&self) -> anyhow::Result<String> {
+        let addr = self
+            .running
+            .metrics_addr
+            .ok_or_else(|| anyhow::anyhow!("metrics.listen is off"))?;
+        Ok(format!("http://{addr}"))
     }
 
     /// A new client with an empty cookie jar.

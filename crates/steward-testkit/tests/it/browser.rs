@@ -317,7 +317,9 @@ async fn after_repeated_failures_the_sign_in_page_asks_for_the_robot_check_and_t
         .click()
         .await
         .unwrap();
-    wait_for_text(d, "Confirm you're not a robot").await.unwrap();
+    wait_for_text(d, "Confirm you're not a robot")
+        .await
+        .unwrap();
     // The form kept the identifier; the password is typed again, the box ticked.
     let identifier = d.find(By::Id("identifier")).await.unwrap();
     assert_eq!(identifier.value().await.unwrap().as_deref(), Some("ada"));

@@ -1,19 +1,101 @@
 //! Health, readiness, metrics, OpenAPI, security headers, configuration.
 
 use steward_server::config::{Config, Overrides};
-use steward_testkit::TestServer;
+use steward_testkit::{ApiClient, TestServer};
 
 #[tokio::test]
-async fn health_readiness_and_metrics() {
+async fn health_readiness_and_metrics_only_where_the_operator_serves_them() {
     let s = TestServer::start().await.unwrap();
     let c = s.client().unwrap();
     assert_eq!(c.get("/healthz").await.unwrap().status, 200);
     assert_eq!(c.get("/readyz").await.unwrap().text, "ready");
     c.get("/api/v1/me").await.unwrap();
-    let m = c.get("/metrics").await.unwrap();
+    // Not on the public listener: the same 404 as any unknown path.
+    let public = c.get("/metrics").await.unwrap();
+    let unknown = c.get("/no-such-page").await.unwrap();
+    assert_eq!(public.status, 404);
+    assert_eq!(public.json, unknown.json);
+    assert!(!public.text.contains("steward_"));
+    // On the metrics listener (loopback by default).
+    let metrics = ApiClient::new(&s.metrics_base().unwrap()).unwrap();
+    let m = metrics.get("/metrics").await.unwrap();
     assert_eq!(m.status, 200);
     assert!(m.text.contains("steward_http_requests_total"), "{}", m.text);
     assert!(m.text.contains("steward_mail_outbox_pending"));
+    assert_eq!(
+        metrics.get("/api/v1/me").await.unwrap().status,
+        404,
+        "only metrics there"
+    );
+    let r = s.running.metrics_addr.unwrap();
+    assert!(r.ip().is_loopback());
+    assert!(Config::default().metrics.listen.starts_with("127.0.0.1:"));
+}
+
+#[tokio::test]
+async fn metrics_on_the_main_listener_need_the_configured_bearer_token() {
+    let s = TestServer::builder()
+        .config(|c| c.metrics.bearer_token = Some("a-long-metrics-token-0123".into()))
+        .start()
+        .await
+        .unwrap();
+    let get = |auth: Option<&'static str>| {
+        let base = s.base.clone();
+        async move {
+            let mut req = reqwest::Client::new().get(format!("{base}/metrics"));
+            if let Some(a) = auth {
+                req = req.header("authorization", a);
+            }
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    assert_eq!(get(None).await.0, 401);
+    assert_eq!(get(Some("Bearer a-long-metrics-token-012")).await.0, 401);
+    assert_eq!(get(Some("Basic a-long-metrics-token-0123")).await.0, 401);
+    let (status, text) = get(Some("Bearer a-long-metrics-token-0123")).await;
+    assert_eq!(status, 200);
+    assert!(text.contains("steward_http_requests_total"));
+}
+
+#[tokio::test]
+async fn metrics_do_not_tell_which_mail_went_out() {
+    let s = TestServer::start().await.unwrap();
+    crate::common::confirmed_account(&s, "ada@example.com", "ada").await;
+    let c = s.client().unwrap();
+    for email in ["ada@example.com", "nobody@example.com"] {
+        let r = c
+            .post(
+                "/api/v1/recovery/password",
+                serde_json::json!({"email": email, "altcha": c.altcha().await.unwrap()}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, 202);
+    }
+    s.smtp.wait_for("ada@example.com", "Reset").await.unwrap();
+    let m = ApiClient::new(&s.metrics_base().unwrap())
+        .unwrap()
+        .get("/metrics")
+        .await
+        .unwrap()
+        .text;
+    let mail_lines: Vec<&str> = m
+        .lines()
+        .filter(|l| l.starts_with("steward_mail_"))
+        .collect();
+    assert!(
+        mail_lines
+            .iter()
+            .any(|l| l.starts_with("steward_mail_sent_total ")),
+        "{mail_lines:?}"
+    );
+    for l in &mail_lines {
+        assert!(
+            !l.contains("kind=") && !l.contains("reset") && !l.contains("verify"),
+            "{l}"
+        );
+    }
 }
 
 #[tokio::test]

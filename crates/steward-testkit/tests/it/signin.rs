@@ -236,7 +236,9 @@ async fn the_signed_in_owner_changes_password_and_email_while_strangers_guess() 
     // A stolen session guessing the current password is stopped — that session only.
     let thief = s.client().unwrap();
     assert_eq!(
-        sign_in_solved(&thief, "ivy", "ivy's fresh passphrase").await.status,
+        sign_in_solved(&thief, "ivy", "ivy's fresh passphrase")
+            .await
+            .status,
         200
     );
     let mut last = None;
