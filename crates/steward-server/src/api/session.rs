@@ -14,6 +14,7 @@ use steward_proto::{
 };
 use utoipa::IntoParams;
 
+use super::openapi::{MALFORMED, RATE_LIMITED};
 use crate::error::{ApiError, ApiResult};
 use crate::http::browser::Browser;
 use crate::http::client::Client;
@@ -31,10 +32,14 @@ pub fn router() -> Router<AppState> {
 /// Signs in with email or username. The session travels in an HttpOnly cookie.
 /// Accounts already signed in in this browser stay signed in (switch back with
 /// `POST /api/v1/session/switch`); signing in again to one of them replaces its session.
-#[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = SignInRequest,
-    responses((status = 200, body = SignInResponse), (status = 401, body = ErrorBody),
-        (status = 409, description = "the browser holds the most accounts allowed", body = ErrorBody),
-        (status = 429, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/session", tag = "session", operation_id = "sign_in",
+    request_body(content = SignInRequest, description = "Email or username, password, and whether to keep the session for 30 days"),
+    responses(
+        (status = 200, description = "Signed in: the session cookie is set and this account is the browser's active one", body = SignInResponse),
+        (status = 400, description = MALFORMED, body = ErrorBody),
+        (status = 401, description = "Wrong identifier or password (`invalid_credentials`), the same answer whether or not the account exists", body = ErrorBody),
+        (status = 409, description = "The browser already holds the most accounts allowed (`too_many_accounts`)", body = ErrorBody),
+        (status = 429, description = RATE_LIMITED, body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))))]
 pub async fn sign_in(
     State(st): State<AppState>,
     client: Client,
@@ -100,6 +105,7 @@ pub async fn adopt_sign_in(
 
 /// Which sessions `DELETE /api/v1/session` ends.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SignOutQuery {
     /// `true`: every account signed in in this browser, not just the active one.
     #[serde(default)]
@@ -108,8 +114,11 @@ pub struct SignOutQuery {
 
 /// Signs out the active account (or, with `all=true`, every account in this browser).
 /// Other accounts stay signed in and are not switched to by themselves.
-#[utoipa::path(delete, path = "/api/v1/session", tag = "session", params(SignOutQuery),
-    responses((status = 204), (status = 401, body = ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session", operation_id = "sign_out", params(SignOutQuery),
+    responses(
+        (status = 204, description = "Signed out: the active account's session (or, with `all=true`, every one in this browser) ended and its cookie is cleared"),
+        (status = 400, description = "A query that is not `all=true|false` (`malformed_request`)", body = ErrorBody),
+        (status = 401, description = "No account is signed in in this browser (`unauthenticated`)", body = ErrorBody)))]
 pub async fn sign_out(
     State(st): State<AppState>,
     client: Client,
@@ -160,8 +169,9 @@ pub async fn end_sessions(
 }
 
 /// The accounts signed in in this browser, the active one first.
-#[utoipa::path(get, path = "/api/v1/session/accounts", tag = "session",
-    responses((status = 200, body = BrowserAccounts)))]
+#[utoipa::path(get, path = "/api/v1/session/accounts", tag = "session", operation_id = "list_browser_accounts",
+    responses(
+        (status = 200, description = "The accounts with a valid session in this browser, the active one first (empty when none)", body = BrowserAccounts)))]
 pub async fn accounts(browser: Browser) -> Json<BrowserAccounts> {
     Json(BrowserAccounts {
         accounts: browser.accounts(),
@@ -170,8 +180,12 @@ pub async fn accounts(browser: Browser) -> Json<BrowserAccounts> {
 
 /// Acts as another account signed in in this browser, without its password.
 /// An account this browser holds no valid session of is `404`.
-#[utoipa::path(post, path = "/api/v1/session/switch", tag = "session", request_body = SwitchAccountRequest,
-    responses((status = 200, body = BrowserAccounts), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/session/switch", tag = "session", operation_id = "switch_account",
+    request_body(content = SwitchAccountRequest, description = "The `account_id` of an account signed in in this browser"),
+    responses(
+        (status = 200, description = "Switched: that account is now the active one; the accounts in their new order", body = BrowserAccounts),
+        (status = 400, description = MALFORMED, body = ErrorBody),
+        (status = 404, description = "This browser holds no valid session of that account (`not_found`)", body = ErrorBody)))]
 pub async fn switch(
     State(st): State<AppState>,
     mut browser: Browser,
