@@ -142,6 +142,7 @@ pub async fn start(cfg: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running
         steward.clone(),
         transport,
         &cfg.mail.from,
+        &cfg.public_url(),
         Duration::from_millis(cfg.mail.poll_interval_ms),
     )?;
 

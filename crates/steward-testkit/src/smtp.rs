@@ -20,11 +20,51 @@ pub struct Received {
     pub text: String,
     /// Decoded text/html part.
     pub html: String,
+    /// Top-level header fields in order, names as sent, values unfolded and trimmed.
+    pub headers: Vec<(String, String)>,
     /// The raw message.
     pub raw: String,
 }
 
 impl Received {
+    /// Parses a whole message (as received, or as an `.eml` file) with its envelope.
+    pub fn parse(to: Vec<String>, from: String, data: &[u8]) -> Self {
+        let raw = String::from_utf8_lossy(data).into_owned();
+        let parsed = mail_parser::MessageParser::default().parse(data);
+        let (subject, text, html, headers) = match &parsed {
+            Some(m) => (
+                m.subject().unwrap_or_default().to_owned(),
+                m.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
+                m.body_html(0).map(|t| t.into_owned()).unwrap_or_default(),
+                m.headers_raw()
+                    .map(|(name, value)| {
+                        let unfolded = value.replace("\r\n", "").replace('\n', "");
+                        (name.to_owned(), unfolded.trim().to_owned())
+                    })
+                    .collect(),
+            ),
+            None => Default::default(),
+        };
+        Self {
+            to,
+            from,
+            subject,
+            text,
+            html,
+            headers,
+            raw,
+        }
+    }
+
+    /// Every value of the header field `name` (any case), in order.
+    pub fn header_values(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     /// The first URL in the text body that starts with `prefix`.
     pub fn link(&self, prefix: &str) -> Option<String> {
         self.text
@@ -46,7 +86,10 @@ impl Received {
 #[derive(Default)]
 struct Inbox {
     messages: Mutex<Vec<Received>>,
+    /// Messages answered with a failure after their whole content arrived.
+    rejected: Mutex<Vec<Received>>,
     fail_next: AtomicUsize,
+    fail_after_data: AtomicUsize,
     attempts: AtomicUsize,
 }
 
@@ -87,30 +130,22 @@ impl Handler for Sink {
     }
 
     fn data_end(&mut self) -> Response {
-        let raw = String::from_utf8_lossy(&self.data).into_owned();
-        let parsed = mail_parser::MessageParser::default().parse(self.data.as_slice());
-        let (subject, text, html) = match &parsed {
-            Some(m) => (
-                m.subject().unwrap_or_default().to_owned(),
-                m.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
-                m.body_html(0).map(|t| t.into_owned()).unwrap_or_default(),
-            ),
-            None => Default::default(),
+        let msg = Received::parse(self.to.clone(), self.from.clone(), &self.data);
+        // A failure after the content arrived (421, closing: a server going down; mailin
+        // keeps a connection in the data state after other errors): the sender must
+        // retry, and the test can compare the copies.
+        let failing = self
+            .inbox
+            .fail_after_data
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        let (list, answer) = if failing {
+            (&self.inbox.rejected, response::NO_SERVICE)
+        } else {
+            (&self.inbox.messages, response::OK)
         };
-        let msg = Received {
-            to: self.to.clone(),
-            from: self.from.clone(),
-            subject,
-            text,
-            html,
-            raw,
-        };
-        self.inbox
-            .messages
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(msg);
-        response::OK
+        list.lock().unwrap_or_else(|p| p.into_inner()).push(msg);
+        answer
     }
 
     fn helo(&mut self, _ip: IpAddr, _domain: &str) -> Response {
@@ -169,6 +204,17 @@ impl SmtpSink {
         self.inbox.fail_next.store(n, Ordering::SeqCst);
     }
 
+    /// Answers the next `n` messages with a temporary failure (421) after receiving
+    /// their content; [`SmtpSink::rejected_to`] keeps what arrived.
+    pub fn fail_next_after_data(&self, n: usize) {
+        self.inbox.fail_after_data.store(n, Ordering::SeqCst);
+    }
+
+    /// Messages for `to` that were received whole and then refused, oldest first.
+    pub fn rejected_to(&self, to: &str) -> Vec<Received> {
+        for_recipient(&self.inbox.rejected, to)
+    }
+
     /// Delivery attempts so far, failed ones included.
     pub fn attempts(&self) -> usize {
         self.inbox.attempts.load(Ordering::SeqCst)
@@ -176,15 +222,16 @@ impl SmtpSink {
 
     /// Every message received for `to`, oldest first.
     pub fn messages_to(&self, to: &str) -> Vec<Received> {
-        let to = to.to_lowercase();
+        for_recipient(&self.inbox.messages, to)
+    }
+
+    /// Every message received, for anyone, oldest first.
+    pub fn all_messages(&self) -> Vec<Received> {
         self.inbox
             .messages
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .filter(|m| m.to.iter().any(|t| t.to_lowercase() == to))
-            .cloned()
-            .collect()
+            .clone()
     }
 
     /// Waits (up to 15 s) for the `nth` (0-based) message to `to` whose subject contains `subject`.
@@ -225,4 +272,14 @@ impl SmtpSink {
             .map(|m| m.subject)
             .collect()
     }
+}
+
+fn for_recipient(list: &Mutex<Vec<Received>>, to: &str) -> Vec<Received> {
+    let to = to.to_lowercase();
+    list.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .filter(|m| m.to.iter().any(|t| t.to_lowercase() == to))
+        .cloned()
+        .collect()
 }

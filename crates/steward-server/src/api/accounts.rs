@@ -7,6 +7,7 @@ use axum::{Json, Router};
 use steward_core::flow::registration::Registration;
 use steward_proto::{Accepted, ErrorBody, SignUpRequest, VerifyEmailRequest};
 
+use super::openapi::{NOT_SIGNED_IN, RATE_LIMITED};
 use crate::error::ApiResult;
 use crate::http::client::{Client, CurrentUser};
 use crate::http::json::JsonBody;
@@ -25,9 +26,14 @@ pub const SIGNUP_ACCEPTED: &str = "Check your email: we sent a link to confirm y
 
 /// Creates an account and sends a confirmation email. A taken email gets the same
 /// answer (and its owner an email), so this cannot reveal who has an account.
-#[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", request_body = SignUpRequest,
-    responses((status = 201, body = Accepted), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
-              (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", operation_id = "sign_up",
+    request_body(content = SignUpRequest, description = "The new account's email, username and password, the two confirmations and a solved `altcha`"),
+    responses(
+        (status = 201, description = "Accepted: a confirmation link is on its way (or, for an email that has an account, a notice to its owner); the same answer either way", body = Accepted),
+        (status = 400, description = "Malformed body (`malformed_request`) or a missing, wrong, expired or reused proof of work (`challenge_failed`)", body = ErrorBody),
+        (status = 409, description = "The username is taken or held for its former owner (`username_taken`)", body = ErrorBody),
+        (status = 422, description = "A field breaks a rule (`validation_failed`); `fields` names each", body = ErrorBody),
+        (status = 429, description = RATE_LIMITED, body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))))]
 pub async fn sign_up(
     State(st): State<AppState>,
     client: Client,
@@ -52,8 +58,12 @@ pub async fn sign_up(
 }
 
 /// Confirms an email address with the token from the link.
-#[utoipa::path(post, path = "/api/v1/accounts/verify-email", tag = "accounts", request_body = VerifyEmailRequest,
-    responses((status = 200, body = Accepted), (status = 400, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/accounts/verify-email", tag = "accounts", operation_id = "verify_email",
+    request_body(content = VerifyEmailRequest, description = "The `token` from the link in the confirmation email"),
+    responses(
+        (status = 200, description = "The email address is confirmed", body = Accepted),
+        (status = 400, description = "Malformed body, or a token that is unknown, expired, used or replaced by a newer one (`invalid_token`)", body = ErrorBody),
+        (status = 429, description = RATE_LIMITED, body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))))]
 pub async fn verify_email(
     State(st): State<AppState>,
     client: Client,
@@ -67,8 +77,11 @@ pub async fn verify_email(
 }
 
 /// Sends a new confirmation link to the signed-in account's address.
-#[utoipa::path(post, path = "/api/v1/accounts/verify-email/resend", tag = "accounts",
-    responses((status = 202, body = Accepted), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/accounts/verify-email/resend", tag = "accounts", operation_id = "resend_verification_email",
+    responses(
+        (status = 202, description = "Accepted: a new confirmation link is on its way if the address is not confirmed yet (older links stop working)", body = Accepted),
+        (status = 401, description = NOT_SIGNED_IN, body = ErrorBody),
+        (status = 429, description = RATE_LIMITED, body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))))]
 pub async fn resend(
     State(st): State<AppState>,
     CurrentUser(who): CurrentUser,

@@ -12,6 +12,7 @@ use steward_proto::oauth::{
 };
 use utoipa::ToSchema;
 
+use super::openapi::{MALFORMED, NOT_SIGNED_IN};
 use crate::error::ApiResult;
 use crate::http::client::{Client, CurrentUser};
 use crate::http::json::JsonBody;
@@ -29,8 +30,13 @@ pub fn router() -> Router<AppState> {
 
 /// Registers a third-party app that signs people in with Steward. A confidential app
 /// gets a client secret, shown only in this answer.
-#[utoipa::path(post, path = "/api/v1/apps", tag = "apps", request_body = RegisterAppRequest,
-    responses((status = 201, body = RegisteredApp), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/apps", tag = "apps", operation_id = "register_app",
+    request_body(content = RegisterAppRequest, description = "The app's name, redirect URIs, optional logo URL, the scopes it may ask for, and whether it is public (no secret)"),
+    responses(
+        (status = 201, description = "Registered: the app with its `client_id` and, for a confidential app, the `client_secret`, shown only here", body = RegisteredApp),
+        (status = 400, description = MALFORMED, body = ErrorBody),
+        (status = 401, description = NOT_SIGNED_IN, body = ErrorBody),
+        (status = 422, description = "A bad name, redirect URI, logo URL or scope (`validation_failed`); `fields` names each", body = ErrorBody)))]
 pub async fn register(
     State(st): State<AppState>,
     CurrentUser(who): CurrentUser,
@@ -43,8 +49,10 @@ pub async fn register(
 }
 
 /// The apps this account registered.
-#[utoipa::path(get, path = "/api/v1/apps", tag = "apps",
-    responses((status = 200, body = AppList), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/apps", tag = "apps", operation_id = "list_apps",
+    responses(
+        (status = 200, description = "The apps this account registered", body = AppList),
+        (status = 401, description = NOT_SIGNED_IN, body = ErrorBody)))]
 pub async fn list(
     State(st): State<AppState>,
     CurrentUser(who): CurrentUser,
@@ -55,9 +63,12 @@ pub async fn list(
 }
 
 /// Deletes an app this account registered; everyone signed in to it is signed out of it.
-#[utoipa::path(delete, path = "/api/v1/apps/{client_id}", tag = "apps",
+#[utoipa::path(delete, path = "/api/v1/apps/{client_id}", tag = "apps", operation_id = "delete_app",
     params(("client_id" = String, Path, description = "The app's client_id")),
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 204, description = "Deleted: everyone signed in to the app is signed out of it"),
+        (status = 401, description = NOT_SIGNED_IN, body = ErrorBody),
+        (status = 404, description = "This account registered no app with that client_id (`not_found`)", body = ErrorBody)))]
 pub async fn remove(
     State(st): State<AppState>,
     CurrentUser(who): CurrentUser,
@@ -68,8 +79,10 @@ pub async fn remove(
 }
 
 /// Third-party apps this account allowed, with what each receives.
-#[utoipa::path(get, path = "/api/v1/me/connected-apps", tag = "apps",
-    responses((status = 200, body = ConnectedApps), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/me/connected-apps", tag = "apps", operation_id = "list_connected_apps",
+    responses(
+        (status = 200, description = "The third-party apps this account allowed, with what each receives", body = ConnectedApps),
+        (status = 401, description = NOT_SIGNED_IN, body = ErrorBody)))]
 pub async fn connected(
     State(st): State<AppState>,
     CurrentUser(who): CurrentUser,
@@ -80,9 +93,12 @@ pub async fn connected(
 }
 
 /// Takes back an app's access: its sign-ins end and it must ask again.
-#[utoipa::path(delete, path = "/api/v1/me/connected-apps/{client_id}", tag = "apps",
+#[utoipa::path(delete, path = "/api/v1/me/connected-apps/{client_id}", tag = "apps", operation_id = "disconnect_app",
     params(("client_id" = String, Path, description = "The app's client_id")),
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 204, description = "Disconnected: the app's sign-ins and tokens ended; it must ask again"),
+        (status = 401, description = NOT_SIGNED_IN, body = ErrorBody),
+        (status = 404, description = "This account never allowed that app (`not_found`)", body = ErrorBody)))]
 pub async fn disconnect(
     State(st): State<AppState>,
     client: Client,
@@ -103,8 +119,10 @@ pub struct Disclosures {
 }
 
 /// What was disclosed to third parties about this account (recipient, data, time).
-#[utoipa::path(get, path = "/api/v1/me/disclosures", tag = "apps",
-    responses((status = 200, body = Disclosures), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/me/disclosures", tag = "apps", operation_id = "list_disclosures",
+    responses(
+        (status = 200, description = "What was disclosed about this account to third parties, newest first", body = Disclosures),
+        (status = 401, description = NOT_SIGNED_IN, body = ErrorBody)))]
 pub async fn disclosures(
     State(st): State<AppState>,
     CurrentUser(who): CurrentUser,

@@ -19,6 +19,7 @@ use steward_core::session::changes::Change;
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
+use super::openapi::NOT_SIGNED_IN;
 use crate::error::{ApiError, ApiResult};
 use crate::http::client::CurrentUser;
 use crate::state::AppState;
@@ -39,9 +40,12 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Opens the live connection for the signed-in session.
-#[utoipa::path(get, path = "/api/v1/live", tag = "sessions",
-    responses((status = 101, description = "WebSocket; closed with code 4001 when the session ends"),
-        (status = 401, body = steward_proto::ErrorBody), (status = 403, body = steward_proto::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/live", tag = "sessions", operation_id = "open_live_connection",
+    responses(
+        (status = 101, description = "WebSocket opened: a `{\"type\": \"hello\"}` message, then closed with code 4001 when the session ends (1001 when the server shuts down)"),
+        (status = 400, description = "Not a WebSocket upgrade request (`malformed_request`)", body = steward_proto::ErrorBody),
+        (status = 401, description = NOT_SIGNED_IN, body = steward_proto::ErrorBody),
+        (status = 403, description = "The handshake comes from another site's page (`cross_site_request`)", body = steward_proto::ErrorBody)))]
 pub async fn live(
     State(st): State<AppState>,
     CurrentUser(who): CurrentUser,

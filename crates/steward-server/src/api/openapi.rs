@@ -6,6 +6,15 @@ use utoipa::OpenApi;
 
 use crate::state::AppState;
 
+/// The `401` of every endpoint that needs a signed-in account.
+pub(crate) const NOT_SIGNED_IN: &str =
+    "Not signed in (`unauthenticated`): no valid session cookie or `Authorization: Bearer` token";
+/// The `429` of every rate-limited endpoint.
+pub(crate) const RATE_LIMITED: &str =
+    "Too many attempts (`rate_limited`); try again after `Retry-After` seconds";
+/// The `400` of every endpoint that reads a JSON body.
+pub(crate) const MALFORMED: &str = "The body is not JSON of the documented shape (`malformed_request`); `message` says what is wrong";
+
 /// The document, assembled from the handlers' annotations.
 #[derive(Debug, OpenApi)]
 #[openapi(

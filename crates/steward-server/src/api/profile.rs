@@ -10,6 +10,7 @@ use steward_core::profile::photo::MAX_BYTES;
 use steward_proto::ErrorBody;
 use steward_proto::profile::{ProfileView, UpdateProfileRequest};
 
+use super::openapi::{MALFORMED, NOT_SIGNED_IN};
 use crate::error::ApiResult;
 use crate::http::client::CurrentUser;
 use crate::http::json::JsonBody;
@@ -31,9 +32,14 @@ pub fn router() -> Router<AppState> {
 /// Uploads a profile photo: the body is the image (PNG, JPEG or WebP, at most 5 MB
 /// and 4096×4096 pixels). It is re-encoded as 256 and 64 pixel JPEGs without
 /// metadata. `413` over 5 MB; `422` with `fields.photo` for anything else refused.
-#[utoipa::path(put, path = "/api/v1/me/profile/photo", tag = "me",
-    request_body(content = Vec<u8>, content_type = "image/png"),
-    responses((status = 200, body = ProfileView), (status = 401, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(put, path = "/api/v1/me/profile/photo", tag = "me", operation_id = "upload_profile_photo",
+    request_body(description = "The image file itself: PNG, JPEG or WebP, at most 5 MB and 4096×4096 pixels",
+        content(("image/png"), ("image/jpeg"), ("image/webp"))),
+    responses(
+        (status = 200, description = "Saved: the profile with its new `photo_url`", body = ProfileView),
+        (status = 401, description = NOT_SIGNED_IN, body = ErrorBody),
+        (status = 413, description = "The image is over 5 MB (`payload_too_large`)", body = ErrorBody),
+        (status = 422, description = "Not a PNG, JPEG or WebP image, over 4096×4096 pixels, or unreadable (`validation_failed`, `fields.photo`); nothing saved", body = ErrorBody)))]
 pub async fn upload_photo(
     State(st): State<AppState>,
     CurrentUser(who): CurrentUser,
@@ -47,8 +53,10 @@ pub async fn upload_photo(
 }
 
 /// Removes the profile photo.
-#[utoipa::path(delete, path = "/api/v1/me/profile/photo", tag = "me",
-    responses((status = 200, body = ProfileView), (status = 401, body = ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v1/me/profile/photo", tag = "me", operation_id = "remove_profile_photo",
+    responses(
+        (status = 200, description = "Removed: the profile without a photo", body = ProfileView),
+        (status = 401, description = NOT_SIGNED_IN, body = ErrorBody)))]
 pub async fn remove_photo(
     State(st): State<AppState>,
     CurrentUser(who): CurrentUser,
@@ -57,8 +65,10 @@ pub async fn remove_photo(
 }
 
 /// Name, about, role, company, links and whether the profile is public.
-#[utoipa::path(get, path = "/api/v1/me/profile", tag = "me",
-    responses((status = 200, body = ProfileView), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/me/profile", tag = "me", operation_id = "get_profile",
+    responses(
+        (status = 200, description = "This account's profile, public or not", body = ProfileView),
+        (status = 401, description = NOT_SIGNED_IN, body = ErrorBody)))]
 pub async fn show(
     State(st): State<AppState>,
     CurrentUser(who): CurrentUser,
@@ -68,8 +78,13 @@ pub async fn show(
 
 /// Replaces the profile (absent or empty fields are cleared). A refused field
 /// (`422` with `fields`) saves nothing.
-#[utoipa::path(put, path = "/api/v1/me/profile", tag = "me", request_body = UpdateProfileRequest,
-    responses((status = 200, body = ProfileView), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(put, path = "/api/v1/me/profile", tag = "me", operation_id = "update_profile",
+    request_body(content = UpdateProfileRequest, description = "The whole profile: fields left out or empty are cleared"),
+    responses(
+        (status = 200, description = "Saved: the profile as it is now", body = ProfileView),
+        (status = 400, description = MALFORMED, body = ErrorBody),
+        (status = 401, description = NOT_SIGNED_IN, body = ErrorBody),
+        (status = 422, description = "A field breaks a rule (`validation_failed`); `fields` names each and nothing is saved", body = ErrorBody)))]
 pub async fn update(
     State(st): State<AppState>,
     CurrentUser(who): CurrentUser,

@@ -6,6 +6,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use steward_proto::{Accepted, CompleteResetRequest, ErrorBody, RecoveryRequest};
 
+use super::openapi::RATE_LIMITED;
 use crate::error::ApiResult;
 use crate::http::client::Client;
 use crate::http::json::JsonBody;
@@ -23,8 +24,12 @@ pub fn router() -> Router<AppState> {
 pub const RECOVERY_ACCEPTED: &str = "If an account uses this email address, we sent it a message with instructions. Check your inbox and spam folder.";
 
 /// Emails a password reset link if the address has an account. Always 202.
-#[utoipa::path(post, path = "/api/v1/recovery/password", tag = "recovery", request_body = RecoveryRequest,
-    responses((status = 202, body = Accepted), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/recovery/password", tag = "recovery", operation_id = "request_password_reset",
+    request_body(content = RecoveryRequest, description = "The account's email address and a solved `altcha`"),
+    responses(
+        (status = 202, description = "Accepted: a reset link is on its way if the address has an account; the same answer either way", body = Accepted),
+        (status = 400, description = "Malformed body (`malformed_request`) or a missing, wrong, expired or reused proof of work (`challenge_failed`)", body = ErrorBody),
+        (status = 429, description = RATE_LIMITED, body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))))]
 pub async fn reset_password(
     State(st): State<AppState>,
     client: Client,
@@ -43,8 +48,13 @@ pub async fn reset_password(
 }
 
 /// Sets a new password with the token from the reset link; every session ends.
-#[utoipa::path(post, path = "/api/v1/recovery/password/complete", tag = "recovery", request_body = CompleteResetRequest,
-    responses((status = 200, body = Accepted), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/recovery/password/complete", tag = "recovery", operation_id = "complete_password_reset",
+    request_body(content = CompleteResetRequest, description = "The `token` from the reset link and the new password"),
+    responses(
+        (status = 200, description = "The password is reset and every session of the account ended; sign in with the new one", body = Accepted),
+        (status = 400, description = "Malformed body, or a token that is unknown, expired, used or replaced by a newer one (`invalid_token`)", body = ErrorBody),
+        (status = 422, description = "The new password breaks a rule (`validation_failed`, `fields.new_password`)", body = ErrorBody),
+        (status = 429, description = RATE_LIMITED, body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))))]
 pub async fn complete_reset(
     State(st): State<AppState>,
     client: Client,
@@ -60,8 +70,12 @@ pub async fn complete_reset(
 }
 
 /// Emails the username if the address has an account. Always 202.
-#[utoipa::path(post, path = "/api/v1/recovery/username", tag = "recovery", request_body = RecoveryRequest,
-    responses((status = 202, body = Accepted), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/recovery/username", tag = "recovery", operation_id = "request_username_reminder",
+    request_body(content = RecoveryRequest, description = "The account's email address and a solved `altcha`"),
+    responses(
+        (status = 202, description = "Accepted: the username is on its way if the address has an account; the same answer either way", body = Accepted),
+        (status = 400, description = "Malformed body (`malformed_request`) or a missing, wrong, expired or reused proof of work (`challenge_failed`)", body = ErrorBody),
+        (status = 429, description = RATE_LIMITED, body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))))]
 pub async fn remind_username(
     State(st): State<AppState>,
     client: Client,

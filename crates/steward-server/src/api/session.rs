@@ -14,6 +14,7 @@ use steward_proto::{
 };
 use utoipa::IntoParams;
 
+use super::openapi::{MALFORMED, RATE_LIMITED};
 use crate::error::{ApiError, ApiResult};
 use crate::http::browser::Browser;
 use crate::http::client::Client;
@@ -31,13 +32,15 @@ pub fn router() -> Router<AppState> {
 /// Signs in with email or username. The session travels in an HttpOnly cookie.
 /// Accounts already signed in in this browser stay signed in (switch back with
 /// `POST /api/v1/session/switch`); signing in again to one of them replaces its session.
-#[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = SignInRequest,
-    responses((status = 200, body = SignInResponse),
-        (status = 400, description = "`challenge_failed`: the `altcha` answer is wrong, expired or reused", body = ErrorBody),
-        (status = 401, description = "`invalid_credentials`, or `challenge_required` after repeated failures on this identifier (retry with `altcha`); the same for existing and unknown accounts", body = ErrorBody),
-        (status = 409, description = "the browser holds the most accounts allowed", body = ErrorBody),
-        (status = 429, description = "too many requests from this address; see `Retry-After`", body = ErrorBody),
-        (status = 503, description = "the server is saturated with sign-ins and turned this one away; retry after `Retry-After`", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/session", tag = "session", operation_id = "sign_in",
+    request_body(content = SignInRequest, description = "Email or username, password, whether to keep the session for 30 days, and (only after `challenge_required`) a solved proof of work"),
+    responses(
+        (status = 200, description = "Signed in: the session cookie is set and this account is the browser's active one", body = SignInResponse),
+        (status = 400, description = "A malformed body (`malformed_request`), or an `altcha` answer that is wrong, expired or reused (`challenge_failed`)", body = ErrorBody),
+        (status = 401, description = "Wrong identifier or password (`invalid_credentials`), or many failed sign-ins with this identifier so the request must carry a solved `altcha` (`challenge_required`); the same answers whether or not the account exists", body = ErrorBody),
+        (status = 409, description = "The browser already holds the most accounts allowed (`too_many_accounts`)", body = ErrorBody),
+        (status = 429, description = RATE_LIMITED, body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
+        (status = 503, description = "Too many sign-ins at once: this one was turned away before its password was checked (`unavailable`); retry after `Retry-After`", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))))]
 pub async fn sign_in(
     State(st): State<AppState>,
     client: Client,
@@ -104,6 +107,7 @@ pub async fn adopt_sign_in(
 
 /// Which sessions `DELETE /api/v1/session` ends.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SignOutQuery {
     /// `true`: every account signed in in this browser, not just the active one.
     #[serde(default)]
@@ -112,8 +116,11 @@ pub struct SignOutQuery {
 
 /// Signs out the active account (or, with `all=true`, every account in this browser).
 /// Other accounts stay signed in and are not switched to by themselves.
-#[utoipa::path(delete, path = "/api/v1/session", tag = "session", params(SignOutQuery),
-    responses((status = 204), (status = 401, body = ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session", operation_id = "sign_out", params(SignOutQuery),
+    responses(
+        (status = 204, description = "Signed out: the active account's session (or, with `all=true`, every one in this browser) ended and its cookie is cleared"),
+        (status = 400, description = "A query that is not `all=true|false` (`malformed_request`)", body = ErrorBody),
+        (status = 401, description = "No account is signed in in this browser (`unauthenticated`)", body = ErrorBody)))]
 pub async fn sign_out(
     State(st): State<AppState>,
     client: Client,
@@ -164,8 +171,9 @@ pub async fn end_sessions(
 }
 
 /// The accounts signed in in this browser, the active one first.
-#[utoipa::path(get, path = "/api/v1/session/accounts", tag = "session",
-    responses((status = 200, body = BrowserAccounts)))]
+#[utoipa::path(get, path = "/api/v1/session/accounts", tag = "session", operation_id = "list_browser_accounts",
+    responses(
+        (status = 200, description = "The accounts with a valid session in this browser, the active one first (empty when none)", body = BrowserAccounts)))]
 pub async fn accounts(browser: Browser) -> Json<BrowserAccounts> {
     Json(BrowserAccounts {
         accounts: browser.accounts(),
@@ -174,8 +182,12 @@ pub async fn accounts(browser: Browser) -> Json<BrowserAccounts> {
 
 /// Acts as another account signed in in this browser, without its password.
 /// An account this browser holds no valid session of is `404`.
-#[utoipa::path(post, path = "/api/v1/session/switch", tag = "session", request_body = SwitchAccountRequest,
-    responses((status = 200, body = BrowserAccounts), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/session/switch", tag = "session", operation_id = "switch_account",
+    request_body(content = SwitchAccountRequest, description = "The `account_id` of an account signed in in this browser"),
+    responses(
+        (status = 200, description = "Switched: that account is now the active one; the accounts in their new order", body = BrowserAccounts),
+        (status = 400, description = MALFORMED, body = ErrorBody),
+        (status = 404, description = "This browser holds no valid session of that account (`not_found`)", body = ErrorBody)))]
 pub async fn switch(
     State(st): State<AppState>,
     mut browser: Browser,

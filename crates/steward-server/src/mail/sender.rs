@@ -65,12 +65,23 @@ impl Transport {
         }
     }
 
-    async fn deliver(&self, from: &Mailbox, mail: &OutgoingMail) -> anyhow::Result<()> {
+    async fn deliver(
+        &self,
+        from: &Mailbox,
+        mail: &OutgoingMail,
+        message_id: String,
+    ) -> anyhow::Result<()> {
         let to: Mailbox = mail.to.parse()?;
         let mut builder = Message::builder()
             .from(from.clone())
             .to(to)
             .subject(mail.subject.clone())
+            .message_id(Some(message_id))
+            // RFC 3834: no vacation or out-of-office replies to mail no person wrote.
+            .raw_header(header::HeaderValue::new(
+                header::HeaderName::new_from_ascii_str("Auto-Submitted"),
+                "auto-generated".to_owned(),
+            ))
             .header(header::MIME_VERSION_1_0);
         if let Some(url) = &mail.unsubscribe {
             // RFC 8058 one-click unsubscribe: the mail client POSTs to the URL.
@@ -121,6 +132,8 @@ pub struct MailSender {
     steward: Steward,
     transport: Transport,
     from: Mailbox,
+    /// The right-hand side of every `Message-ID`: the public URL's host.
+    id_domain: String,
     poll: Duration,
 }
 
@@ -130,11 +143,13 @@ const BATCH: i64 = 20;
 const LEASE: time::Duration = time::Duration::minutes(2);
 
 impl MailSender {
-    /// A sender from `from` over `transport`, polling every `poll`.
+    /// A sender from `from` over `transport`, polling every `poll`; message ids are
+    /// under the host of `public_url`.
     pub fn new(
         steward: Steward,
         transport: Transport,
         from: &str,
+        public_url: &str,
         poll: Duration,
     ) -> anyhow::Result<Self> {
         let from: Mailbox = from
@@ -144,6 +159,7 @@ impl MailSender {
             steward,
             transport,
             from,
+            id_domain: message_id_domain(public_url)?,
             poll,
         })
     }
@@ -169,7 +185,14 @@ impl MailSender {
         let due = store.claim_mail(now, LEASE, BATCH).await?;
         let mut sent = 0;
         for queued in due {
-            match self.transport.deliver(&self.from, &queued.mail).await {
+            // Named after the outbox row, so every retry of a message is recognisably the
+            // same message (receivers drop a copy they already have) and no two are alike.
+            let message_id = format!("<{}@{}>", queued.id, self.id_domain);
+            match self
+                .transport
+                .deliver(&self.from, &queued.mail, message_id)
+                .await
+            {
                 Ok(()) => {
                     store.mail_sent(queued.id).await?;
                     // No label by kind: which mail went out would tell who has an account.
@@ -191,6 +214,28 @@ impl MailSender {
     }
 }
 
+/// The right-hand side of a msg-id (RFC 5322 §3.6.4) for the host of `public_url`:
+/// a domain as dot-atom text, an IP address as a domain literal (`[192.0.2.1]`,
+/// `[IPv6:2001:db8::1]`, as RFC 5321 writes address literals).
+fn message_id_domain(public_url: &str) -> anyhow::Result<String> {
+    let url = url::Url::parse(public_url).map_err(|e| anyhow::anyhow!("public_url: {e}"))?;
+    match url.host() {
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.');
+            let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c);
+            if !d.is_empty() && d.split('.').all(|l| !l.is_empty() && l.chars().all(atext)) {
+                Ok(d.to_owned())
+            } else {
+                // URL hosts never hold `[`, `\`, `]` or spaces, so this is still a valid literal.
+                Ok(format!("[{d}]"))
+            }
+        }
+        Some(url::Host::Ipv4(ip)) => Ok(format!("[{ip}]")),
+        Some(url::Host::Ipv6(ip)) => Ok(format!("[IPv6:{ip}]")),
+        None => anyhow::bail!("public_url {public_url} has no host"),
+    }
+}
+
 /// 2 s, 4 s, 8 s … capped at 10 minutes.
 fn backoff(attempts: i32) -> time::Duration {
     let exp = u32::try_from(attempts.clamp(1, 20)).unwrap_or(1);
@@ -199,7 +244,31 @@ fn backoff(attempts: i32) -> time::Duration {
 
 #[cfg(test)]
 mod tests {
-    use super::backoff;
+    use super::{backoff, message_id_domain};
+
+    #[test]
+    fn message_ids_are_under_the_public_host() {
+        for (url, domain) in [
+            ("https://accounts.example.com", "accounts.example.com"),
+            (
+                "https://Accounts.Example.COM./login",
+                "accounts.example.com",
+            ),
+            ("http://localhost:8080", "localhost"),
+            ("http://127.0.0.1:8080", "[127.0.0.1]"),
+            ("http://[::1]:8080", "[IPv6:::1]"),
+            ("https://bücher.example", "xn--bcher-kva.example"),
+            // A host that is no dot-atom (URLs allow `,`) still makes a valid msg-id.
+            ("http://a,b.example", "[a,b.example]"),
+        ] {
+            assert_eq!(
+                message_id_domain(url).ok().as_deref(),
+                Some(domain),
+                "{url}"
+            );
+        }
+        assert!(message_id_domain("not a url").is_err());
+    }
 
     #[test]
     fn backoff_doubles_and_caps() {

@@ -45,3 +45,15 @@ pub async fn me(c: &ApiClient) -> (u16, Value) {
     let r = c.get("/api/v1/me").await.unwrap();
     (r.status.as_u16(), r.json)
 }
+
+/// The Python interpreter with Authlib and openapi-spec-validator (`scripts/test`
+/// makes the venv from `tests/oauth/requirements.txt`).
+pub fn python() -> String {
+    std::env::var("STEWARD_TEST_PYTHON").unwrap_or_else(|_| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../target/oauth-venv/bin/python"
+        )
+        .to_owned()
+    })
+}

@@ -11,6 +11,7 @@ mod email_links;
 mod mail;
 mod notify;
 mod oauth;
+mod openapi;
 mod ops;
 mod pages;
 mod password;

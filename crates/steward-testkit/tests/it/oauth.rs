@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use steward_testkit::client::Answer;
 use steward_testkit::{ApiClient, TestServer};
 
-use crate::common::confirmed_account;
+use crate::common::{confirmed_account, python};
 
 const VERIFIER: &str = "dBjftJeZ4CVP-mJ92ZpxvBEyYqq8RzvtmRhLV2e0yXSPA4ZAjN-ZHZz6ub6dxgB7AlFUXaA";
 const LOOPBACK: &str = "http://127.0.0.1:53682/callback";
@@ -124,17 +124,6 @@ async fn bearer_userinfo(s: &TestServer, access: &str) -> u16 {
         .unwrap()
         .status()
         .as_u16()
-}
-
-/// The Python interpreter with Authlib (`scripts/test` makes the venv).
-fn python() -> String {
-    std::env::var("STEWARD_TEST_PYTHON").unwrap_or_else(|_| {
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../target/oauth-venv/bin/python"
-        )
-        .to_owned()
-    })
 }
 
 #[tokio::test]
