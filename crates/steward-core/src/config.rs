@@ -33,6 +33,8 @@ pub struct CoreConfig {
     pub reset_password_ttl: time::Duration,
     /// Proof-of-work difficulty: the largest number a solver may have to try.
     pub challenge_max_number: u64,
+    /// The same for a strong challenge (one more email past an address's quota).
+    pub challenge_strong_max_number: u64,
     /// How long a challenge may be answered.
     pub challenge_ttl: Duration,
     /// Version of the Terms of Use a sign-up accepts.
@@ -61,6 +63,9 @@ pub struct CoreConfig {
     pub activity_ip_retention: time::Duration,
     /// Emails sent on request (sign-up, confirmation, recovery) to one address per hour.
     pub emails_per_address_per_hour: u32,
+    /// Emails an account's own devices may still ask for per hour once its address's
+    /// quota is used up by others.
+    pub emails_per_account_per_hour: u32,
     /// How long an OAuth access token (and ID token) lives.
     pub oauth_access_ttl: time::Duration,
     /// How long an app stays signed in without refreshing (each refresh extends it).
@@ -85,6 +90,7 @@ impl Default for CoreConfig {
             verify_email_ttl: time::Duration::hours(24),
             reset_password_ttl: time::Duration::hours(1),
             challenge_max_number: 100_000,
+            challenge_strong_max_number: 1_000_000,
             challenge_ttl: Duration::from_secs(10 * 60),
             terms_version: "2026-11-01".into(),
             privacy_version: "2026-11-01".into(),
@@ -97,6 +103,7 @@ impl Default for CoreConfig {
             activity_retention: time::Duration::days(90),
             activity_ip_retention: time::Duration::days(90),
             emails_per_address_per_hour: 5,
+            emails_per_account_per_hour: 5,
             oauth_access_ttl: time::Duration::minutes(15),
             oauth_refresh_ttl: time::Duration::days(30),
             username_hold: time::Duration::days(30),

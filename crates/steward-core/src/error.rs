@@ -39,6 +39,10 @@ pub enum CoreError {
     /// Too many attempts.
     #[error("rate limited, retry after {0:?}")]
     RateLimited(Duration),
+    /// The hourly quota of emails to this address is used up (by whoever asked): wait,
+    /// or retry with a strong proof of work.
+    #[error("email quota exceeded, retry after {0:?}")]
+    EmailQuota(Duration),
     /// Too many failed sign-ins on this identifier: retry with a solved proof of work.
     /// The same answer whether or not an account has the identifier.
     #[error("challenge required")]

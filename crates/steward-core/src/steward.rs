@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::account::Account;
 use crate::account::email::email_key;
 use crate::account::passwords::Passwords;
-use crate::challenge::Altcha;
+use crate::challenge::{Altcha, Strength};
 use crate::clock::Clock;
 use crate::config::CoreConfig;
 use crate::error::{CoreError, CoreResult};
@@ -36,6 +36,8 @@ pub struct Steward {
     pub(crate) signin: Arc<SignInThrottles>,
     pub(crate) sessions: Arc<SessionCache>,
     pub(crate) address_quota: Arc<FailureThrottle>,
+    /// Emails an account's own devices may still ask for once its address's quota is spent.
+    pub(crate) account_quota: Arc<FailureThrottle>,
     pub(crate) locator: Arc<dyn Locator>,
     pub(crate) changes: tokio::sync::broadcast::Sender<crate::session::changes::Change>,
     pub(crate) signer: Arc<dyn TokenSigner>,
@@ -66,7 +68,12 @@ impl Steward {
         let mut fresh = vec![0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut fresh);
         let key = store.server_secret(CHALLENGE_KEY, fresh).await?;
-        let altcha = Altcha::new(key, cfg.challenge_max_number, cfg.challenge_ttl);
+        let altcha = Altcha::new(
+            key,
+            cfg.challenge_max_number,
+            cfg.challenge_strong_max_number,
+            cfg.challenge_ttl,
+        );
         let signin = Arc::new(SignInThrottles::new(
             cfg.signin_failures_per_account,
             cfg.signin_failures_vouched,
@@ -76,6 +83,10 @@ impl Steward {
         let sessions = Arc::new(SessionCache::new(cfg.session_cache_ttl));
         let address_quota = Arc::new(FailureThrottle::new(
             cfg.emails_per_address_per_hour,
+            std::time::Duration::from_secs(3600),
+        ));
+        let account_quota = Arc::new(FailureThrottle::new(
+            cfg.emails_per_account_per_hour,
             std::time::Duration::from_secs(3600),
         ));
         Ok(Self {
@@ -88,6 +99,7 @@ impl Steward {
             signin,
             sessions,
             address_quota,
+            account_quota,
             locator: Arc::new(NoLocator),
             changes: tokio::sync::broadcast::channel(1024).0,
             signer: Arc::new(NoSigner),
@@ -150,22 +162,39 @@ impl Steward {
         )
     }
 
-    /// A fresh "I'm not a robot" challenge.
-    pub fn challenge(&self) -> steward_proto::Challenge {
-        self.altcha.issue(self.now())
+    /// A fresh "I'm not a robot" challenge of `strength`.
+    pub fn challenge(&self, strength: Strength) -> steward_proto::Challenge {
+        self.altcha.issue(self.now(), strength)
     }
 
-    /// Counts one email requested for `address_key`, refusing past the hourly quota.
-    /// Called after the robot check, so requests that did no work cannot use up
-    /// someone else's quota.
-    pub(crate) fn spend_address_quota(&self, address_key: &str) -> CoreResult<()> {
+    /// Counts one email requested for `address_key`, refusing past the hourly quota
+    /// (`EmailQuota`) unless the request did a strong proof of work. Called after the
+    /// robot check, so requests that did no work cannot use up someone else's quota;
+    /// and a stranger who used it up cannot stop the owner, who may do the strong
+    /// check or ask from a device of theirs (see [`Steward::spend_account_quota`]).
+    pub(crate) fn spend_address_quota(&self, address_key: &str, proof: Strength) -> CoreResult<()> {
         let key: String = address_key.chars().take(254).collect();
         let now = self.now();
-        self.address_quota
-            .check(&key, now)
-            .map_err(CoreError::RateLimited)?;
-        self.address_quota.record_failure(&key, now);
+        match self.address_quota.check(&key, now) {
+            Ok(()) => self.address_quota.record_failure(&key, now),
+            // Each of these costs its sender about ten times the usual work.
+            Err(_) if proof == Strength::Strong => {}
+            Err(wait) => return Err(CoreError::EmailQuota(wait)),
+        }
         Ok(())
+    }
+
+    /// Counts one email asked for by the account's own device (a session, or a browser
+    /// that signed in to it before) past its address's quota; `false` past the hourly
+    /// quota of the account itself.
+    pub(crate) fn spend_account_quota(&self, account_id: Uuid) -> bool {
+        let key = account_id.to_string();
+        let now = self.now();
+        if self.account_quota.check(&key, now).is_err() {
+            return false;
+        }
+        self.account_quota.record_failure(&key, now);
+        true
     }
 
     /// A new single-use emailed token of `kind` for `account`, and the link that carries it.
@@ -205,8 +234,8 @@ impl Steward {
         (token, self.link(&format!("{path}?token={}", secret.plain)))
     }
 
-    /// Checks a proof-of-work answer and uses it up.
-    pub(crate) async fn pass_challenge(&self, payload: &str) -> CoreResult<()> {
+    /// Checks a proof-of-work answer and uses it up; how strong it was.
+    pub(crate) async fn pass_challenge(&self, payload: &str) -> CoreResult<Strength> {
         let now = self.now();
         let solved = self.altcha.verify(payload, now)?;
         if !self
@@ -216,7 +245,7 @@ impl Steward {
         {
             return Err(CoreError::ChallengeFailed("already used"));
         }
-        Ok(())
+        Ok(solved.strength)
     }
 }
 

@@ -48,6 +48,9 @@ pub mod codes {
     pub const CHALLENGE_FAILED: &str = "challenge_failed";
     /// Too many attempts; retry after the `Retry-After` header.
     pub const RATE_LIMITED: &str = "rate_limited";
+    /// The address was sent its hourly quota of emails on request: wait `Retry-After`,
+    /// or retry with a solved strong challenge (`GET /api/v1/challenge?strength=strong`).
+    pub const EMAIL_QUOTA_EXCEEDED: &str = "email_quota_exceeded";
     /// Too many failed sign-ins on this identifier: retry with a solved proof of work
     /// (`altcha`). The same answer whether or not the account exists.
     pub const CHALLENGE_REQUIRED: &str = "challenge_required";

@@ -254,6 +254,9 @@ pub struct LimitsConfig {
     pub hash_backlog: Option<usize>,
     /// Emails one address may be sent on request per hour (sign-up, confirmation, recovery).
     pub emails_per_address_per_hour: u32,
+    /// Emails an account's own devices (its sessions, browsers that signed in to it before)
+    /// may still ask for per hour once its address's quota is used up.
+    pub emails_per_account_per_hour: u32,
     /// Largest request body, bytes.
     pub max_body_bytes: usize,
 }
@@ -276,6 +279,9 @@ pub struct Argon2Config {
 pub struct ChallengeConfig {
     /// Largest secret number; the expected work is half of it.
     pub max_number: u64,
+    /// The same for a strong challenge (`?strength=strong`), accepted past an address's
+    /// hourly email quota.
+    pub strong_max_number: u64,
     /// Seconds a challenge stays valid.
     pub ttl_secs: u64,
 }
@@ -346,6 +352,7 @@ impl Default for LimitsConfig {
             reauth_failures_per_session: 10,
             hash_backlog: None,
             emails_per_address_per_hour: 5,
+            emails_per_account_per_hour: 5,
             max_body_bytes: 64 * 1024,
         }
     }
@@ -365,6 +372,7 @@ impl Default for ChallengeConfig {
     fn default() -> Self {
         Self {
             max_number: 100_000,
+            strong_max_number: 1_000_000,
             ttl_secs: 600,
         }
     }

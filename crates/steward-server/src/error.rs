@@ -127,6 +127,19 @@ impl ApiError {
                     "Too many attempts. Try again later.".into(),
                     none(),
                 ),
+                CoreError::EmailQuota(_) => {
+                    let mut f = BTreeMap::new();
+                    f.insert(
+                        "altcha".into(),
+                        "To send one more anyway, do the longer check (a strong challenge: GET /api/v1/challenge?strength=strong).".into(),
+                    );
+                    (
+                        StatusCode::TOO_MANY_REQUESTS,
+                        codes::EMAIL_QUOTA_EXCEEDED,
+                        "Many emails were already sent to this address in the last hour. Wait a while, or confirm with the longer \"I'm not a robot\" check to send one more.".into(),
+                        f,
+                    )
+                }
                 CoreError::ChallengeRequired => {
                     let mut f = BTreeMap::new();
                     f.insert(
@@ -230,7 +243,9 @@ impl ApiError {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             ApiError::RateLimited(d)
-            | ApiError::Core(CoreError::RateLimited(d) | CoreError::Busy(d)) => Some(*d),
+            | ApiError::Core(
+                CoreError::RateLimited(d) | CoreError::Busy(d) | CoreError::EmailQuota(d),
+            ) => Some(*d),
             _ => None,
         }
     }

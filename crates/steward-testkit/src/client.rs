@@ -171,8 +171,17 @@ impl ApiClient {
 
     /// Solves a fresh proof-of-work challenge, as the browser script would.
     pub async fn altcha(&self) -> anyhow::Result<String> {
-        let c: steward_proto::Challenge =
-            serde_json::from_value(self.get("/api/v1/challenge").await?.json)?;
+        self.solve_challenge("/api/v1/challenge").await
+    }
+
+    /// Solves a fresh strong challenge (`?strength=strong`).
+    pub async fn strong_altcha(&self) -> anyhow::Result<String> {
+        self.solve_challenge("/api/v1/challenge?strength=strong")
+            .await
+    }
+
+    async fn solve_challenge(&self, path: &str) -> anyhow::Result<String> {
+        let c: steward_proto::Challenge = serde_json::from_value(self.get(path).await?.json)?;
         steward_core::challenge::solve(&c)
             .ok_or_else(|| anyhow::anyhow!("challenge has no solution"))
     }

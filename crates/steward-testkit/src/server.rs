@@ -100,6 +100,7 @@ impl TestServerBuilder {
         cfg.metrics.listen = "127.0.0.1:0".into();
         // Tests solve challenges in-process; keep the work small but real.
         cfg.challenge.max_number = 2_000;
+        cfg.challenge.strong_max_number = 20_000;
         cfg.database_url = Some(match self.backend {
             TestBackend::Sqlite => testing::sqlite_url(dir.path()),
             TestBackend::Postgres => {

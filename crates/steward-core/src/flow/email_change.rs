@@ -6,6 +6,7 @@
 use crate::account::Email;
 use crate::account::email::email_key;
 use crate::activity::{EventKind, SecurityEvent};
+use crate::challenge::Strength;
 use crate::error::{CoreError, CoreResult, StoreError};
 use crate::mail::Mail;
 use crate::ports::TokenKind;
@@ -40,7 +41,12 @@ impl Steward {
                 "This is already your email address.",
             ));
         }
-        self.spend_address_quota(new.key())?;
+        // No strong check is offered here: the new address is not proven to be theirs.
+        self.spend_address_quota(new.key(), Strength::Normal)
+            .map_err(|e| match e {
+                CoreError::EmailQuota(wait) => CoreError::RateLimited(wait),
+                other => other,
+            })?;
         let now = self.now();
         if self.store.account_by_email(new.key()).await?.is_some() {
             let mail = self.render(&Mail::EmailInUse {

@@ -38,8 +38,8 @@ impl Steward {
     /// Signs a person up. `Ok` does not mean an account was created (see module doc).
     pub async fn register(&self, input: Registration, client: &ClientInfo) -> CoreResult<()> {
         let (email, username) = self.validate_registration(&input)?;
-        self.pass_challenge(&input.altcha).await?;
-        self.spend_address_quota(email.key())?;
+        let strength = self.pass_challenge(&input.altcha).await?;
+        self.spend_address_quota(email.key(), strength)?;
         // Hash before looking anything up, so both outcomes cost the same.
         let phc = self.passwords.hash(&input.password, Lane::Open).await?;
 

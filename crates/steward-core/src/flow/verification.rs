@@ -4,6 +4,7 @@ use uuid::Uuid;
 
 use crate::account::email::email_key;
 use crate::activity::{EventKind, SecurityEvent};
+use crate::challenge::Strength;
 use crate::error::{CoreError, CoreResult};
 use crate::mail::Mail;
 use crate::ports::TokenKind;
@@ -36,7 +37,16 @@ impl Steward {
         if account.email_verified_at.is_some() {
             return Ok(());
         }
-        self.spend_address_quota(&email_key(&account.email))?;
+        // Signed in, the owner is not stopped by a quota strangers used up: their own
+        // allowance takes over.
+        if let Err(e) = self.spend_address_quota(&email_key(&account.email), Strength::Normal)
+            && !self.spend_account_quota(account.id)
+        {
+            return Err(match e {
+                CoreError::EmailQuota(wait) => CoreError::RateLimited(wait),
+                other => other,
+            });
+        }
         let now = self.now();
         let (token, link) = self.email_token(account, TokenKind::VerifyEmail, now);
         let mail = self.render(&Mail::VerifyEmail {

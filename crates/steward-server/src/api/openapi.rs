@@ -13,6 +13,8 @@ pub(crate) const NOT_SIGNED_IN: &str =
 pub(crate) const RATE_LIMITED: &str =
     "Too many attempts (`rate_limited`); try again after `Retry-After` seconds";
 /// The `400` of every endpoint that reads a JSON body.
+/// The 429 of endpoints that send mail on request.
+pub(crate) const QUOTA_OR_RATE_LIMITED: &str = "Too many requests from this address (`rate_limited`), or the email address was sent its hourly quota of emails on request (`email_quota_exceeded`: retry with a strong `altcha`, or from a browser that signed in to the account before); see `Retry-After`";
 pub(crate) const MALFORMED: &str = "The body is not JSON of the documented shape (`malformed_request`); `message` says what is wrong";
 
 /// The document, assembled from the handlers' annotations.

@@ -1,12 +1,12 @@
 //! "Trouble signing in?": reset the password or get the username by email.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
 use steward_proto::{Accepted, CompleteResetRequest, ErrorBody, RecoveryRequest};
 
-use super::openapi::RATE_LIMITED;
+use super::openapi::{QUOTA_OR_RATE_LIMITED, RATE_LIMITED};
 use crate::error::ApiResult;
 use crate::http::client::Client;
 use crate::http::json::JsonBody;
@@ -29,15 +29,17 @@ pub const RECOVERY_ACCEPTED: &str = "If an account uses this email address, we s
     responses(
         (status = 202, description = "Accepted: a reset link is on its way if the address has an account; the same answer either way", body = Accepted),
         (status = 400, description = "Malformed body (`malformed_request`) or a missing, wrong, expired or reused proof of work (`challenge_failed`)", body = ErrorBody),
-        (status = 429, description = RATE_LIMITED, body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))))]
+        (status = 429, description = QUOTA_OR_RATE_LIMITED, body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))))]
 pub async fn reset_password(
     State(st): State<AppState>,
     client: Client,
+    headers: HeaderMap,
     JsonBody(req): JsonBody<RecoveryRequest>,
 ) -> ApiResult<(StatusCode, Json<Accepted>)> {
     st.limits.credential_ip(client.ip())?;
+    let vouched = st.devices.account_ids(&headers, st.steward.now());
     st.steward
-        .request_password_reset(&req.email, &req.altcha, &client.clone().api())
+        .request_password_reset(&req.email, &req.altcha, &client.clone().api(), &vouched)
         .await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -75,15 +77,17 @@ pub async fn complete_reset(
     responses(
         (status = 202, description = "Accepted: the username is on its way if the address has an account; the same answer either way", body = Accepted),
         (status = 400, description = "Malformed body (`malformed_request`) or a missing, wrong, expired or reused proof of work (`challenge_failed`)", body = ErrorBody),
-        (status = 429, description = RATE_LIMITED, body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))))]
+        (status = 429, description = QUOTA_OR_RATE_LIMITED, body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))))]
 pub async fn remind_username(
     State(st): State<AppState>,
     client: Client,
+    headers: HeaderMap,
     JsonBody(req): JsonBody<RecoveryRequest>,
 ) -> ApiResult<(StatusCode, Json<Accepted>)> {
     st.limits.credential_ip(client.ip())?;
+    let vouched = st.devices.account_ids(&headers, st.steward.now());
     st.steward
-        .request_username_reminder(&req.email, &req.altcha, &client.clone().api())
+        .request_username_reminder(&req.email, &req.altcha, &client.clone().api(), &vouched)
         .await?;
     Ok((
         StatusCode::ACCEPTED,

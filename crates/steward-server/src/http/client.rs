@@ -186,6 +186,14 @@ impl DeviceKeys {
             .collect()
     }
 
+    /// Just the accounts of [`DeviceKeys::accounts`].
+    pub fn account_ids(&self, headers: &HeaderMap, now: OffsetDateTime) -> Vec<Uuid> {
+        self.entries(headers, now)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect()
+    }
+
     /// The device cookie after a successful sign-in to `account` at `now`.
     pub fn cookie_with(
         &self,

@@ -3,10 +3,12 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
+
+use steward_core::CoreError;
 
 use crate::api::recovery::RECOVERY_ACCEPTED;
 use crate::error::ApiError;
@@ -30,6 +32,8 @@ struct TroublePage {
     errors: FormErrors,
     email: String,
     need: String,
+    /// Offer the longer check (the address's email quota was used up).
+    strong: bool,
 }
 
 #[derive(Template)]
@@ -72,6 +76,7 @@ async fn show(nav: Nav) -> Response {
             errors: FormErrors::none(),
             email: String::new(),
             need: "password".into(),
+            strong: false,
         },
     )
 }
@@ -79,19 +84,21 @@ async fn show(nav: Nav) -> Response {
 async fn submit(
     State(st): State<AppState>,
     client: Client,
+    headers: HeaderMap,
     nav: Nav,
     FormBody(f): FormBody<TroubleForm>,
 ) -> Response {
     let nav = nav.clone();
+    let vouched = st.devices.account_ids(&headers, st.steward.now());
     let result: Result<(), ApiError> = async {
         st.limits.credential_ip(client.ip())?;
         if f.need == "username" {
             st.steward
-                .request_username_reminder(&f.email, &f.altcha, &client.0)
+                .request_username_reminder(&f.email, &f.altcha, &client.0, &vouched)
                 .await?;
         } else {
             st.steward
-                .request_password_reset(&f.email, &f.altcha, &client.0)
+                .request_password_reset(&f.email, &f.altcha, &client.0, &vouched)
                 .await?;
         }
         Ok(())
@@ -114,6 +121,7 @@ async fn submit(
                 errors: FormErrors::from_error(&e),
                 email: f.email.clone(),
                 need: f.need.clone(),
+                strong: matches!(e, ApiError::Core(CoreError::EmailQuota(_))),
             };
             with_retry_after(page(form_status(&e), &body), &e)
         }
@@ -173,7 +181,7 @@ async fn submit_reset(
                 link_text: "Sign In".into(),
             },
         ),
-        Err(ApiError::Core(steward_core::CoreError::InvalidToken)) => expired(nav),
+        Err(ApiError::Core(CoreError::InvalidToken)) => expired(nav),
         Err(e) => {
             let body = ResetPage { nav, errors: FormErrors::from_error(&e), token: f.token.clone() };
             with_retry_after(page(form_status(&e), &body), &e)

@@ -31,6 +31,8 @@ struct SignUpPage {
     confirm_age: bool,
     terms_version: String,
     privacy_version: String,
+    /// Offer the longer check (the address's email quota was used up).
+    strong: bool,
 }
 
 #[derive(Template)]
@@ -58,7 +60,13 @@ struct SignUpForm {
     altcha: String,
 }
 
-fn form_page(st: &AppState, nav: Nav, errors: FormErrors, f: Option<&SignUpForm>) -> SignUpPage {
+fn form_page(
+    st: &AppState,
+    nav: Nav,
+    errors: FormErrors,
+    f: Option<&SignUpForm>,
+    strong: bool,
+) -> SignUpPage {
     SignUpPage {
         nav,
         errors,
@@ -68,13 +76,14 @@ fn form_page(st: &AppState, nav: Nav, errors: FormErrors, f: Option<&SignUpForm>
         confirm_age: f.is_some_and(|f| ticked(f.confirm_age.as_deref())),
         terms_version: st.cfg.legal.terms_version.clone(),
         privacy_version: st.cfg.legal.privacy_version.clone(),
+        strong,
     }
 }
 
 async fn show(State(st): State<AppState>, nav: Nav) -> Response {
     page(
         StatusCode::OK,
-        &form_page(&st, nav.clone(), FormErrors::none(), None),
+        &form_page(&st, nav.clone(), FormErrors::none(), None, false),
     )
 }
 
@@ -116,7 +125,13 @@ async fn submit(
         Err(e) => with_retry_after(
             page(
                 form_status(&e),
-                &form_page(&st, nav, FormErrors::from_error(&e), Some(&f)),
+                &form_page(
+                    &st,
+                    nav,
+                    FormErrors::from_error(&e),
+                    Some(&f),
+                    matches!(e, ApiError::Core(steward_core::CoreError::EmailQuota(_))),
+                ),
             ),
             &e,
         ),

@@ -1,7 +1,7 @@
 //! Trouble signing in: password reset and username reminder.
 
 use serde_json::json;
-use steward_testkit::TestServer;
+use steward_testkit::{ApiClient, TestServer};
 
 use crate::common::{PASSWORD, confirmed_account, me, sign_in};
 
@@ -243,4 +243,132 @@ async fn concurrent_completions_of_one_link_succeed_once() {
     }
     codes.sort_unstable();
     assert_eq!(codes, [200, 400, 400, 400]);
+}
+
+#[tokio::test]
+async fn a_stranger_using_up_the_email_quota_cannot_stop_the_owners_reset() {
+    let s = TestServer::builder()
+        .config(|c| c.limits.credential_per_ip_per_minute = 1000)
+        .start()
+        .await
+        .unwrap();
+    let owner = confirmed_account(&s, "ada@example.com", "ada").await; // a device cookie now
+    let ask = |c: ApiClient, altcha: String| async move {
+        c.post(
+            "/api/v1/recovery/password",
+            json!({"email": "ada@example.com", "altcha": altcha}),
+        )
+        .await
+        .unwrap()
+    };
+    // A stranger mail-bombs: the sign-up took one of five, four more go out.
+    let stranger = s.client().unwrap();
+    for _ in 0..4 {
+        let r = ask(stranger.clone(), stranger.altcha().await.unwrap()).await;
+        assert_eq!(r.status, 202);
+    }
+    s.smtp
+        .wait_for_nth("ada@example.com", "Reset", 3)
+        .await
+        .unwrap();
+    let r = ask(stranger.clone(), stranger.altcha().await.unwrap()).await;
+    assert_eq!(r.status, 429, "{}", r.text);
+    assert_eq!(r.code(), "email_quota_exceeded");
+    assert!(r.headers.get("retry-after").is_some());
+    assert!(r.field("altcha").unwrap().contains("strength=strong"));
+
+    // The owner's browser signed in before: its request still gets the mail.
+    let r = ask(owner.clone(), owner.altcha().await.unwrap()).await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    s.smtp
+        .wait_for_nth("ada@example.com", "Reset", 4)
+        .await
+        .unwrap();
+    // So does anyone who does the longer check (the owner on a new phone, say).
+    let phone = s.client().unwrap();
+    let r = ask(phone.clone(), phone.strong_altcha().await.unwrap()).await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let mail = s
+        .smtp
+        .wait_for_nth("ada@example.com", "Reset", 5)
+        .await
+        .unwrap();
+    let token = mail.token(&format!("{}/reset-password", s.base)).unwrap();
+    let r = phone
+        .post(
+            "/api/v1/recovery/password/complete",
+            json!({"token": token, "new_password": "ada's recovered passphrase"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    // An unknown address over its quota is answered the same way.
+    for _ in 0..5 {
+        stranger
+            .post(
+                "/api/v1/recovery/password",
+                json!({"email": "ghost@example.com", "altcha": stranger.altcha().await.unwrap()}),
+            )
+            .await
+            .unwrap();
+    }
+    let ghost = stranger
+        .post(
+            "/api/v1/recovery/password",
+            json!({"email": "ghost@example.com", "altcha": stranger.altcha().await.unwrap()}),
+        )
+        .await
+        .unwrap();
+    let ada = ask(stranger.clone(), stranger.altcha().await.unwrap()).await;
+    assert_eq!((ghost.status, &ghost.json), (ada.status, &ada.json));
+}
+
+#[tokio::test]
+async fn past_the_quota_the_page_offers_the_longer_robot_check() {
+    let s = TestServer::builder()
+        .config(|c| c.limits.emails_per_address_per_hour = 1)
+        .start()
+        .await
+        .unwrap();
+    let c = s.client().unwrap();
+    for expected in [200, 429] {
+        let altcha = c.altcha().await.unwrap();
+        let r = c
+            .post_form(
+                "/trouble-signing-in",
+                &[
+                    ("email", "ada@example.com"),
+                    ("need", "password"),
+                    ("altcha", &altcha),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, expected, "{}", r.text);
+        if expected == 429 {
+            assert!(
+                r.text.contains("/api/v1/challenge?strength=strong"),
+                "{}",
+                r.text
+            );
+            assert!(r.text.contains("longer puzzle"));
+        } else {
+            assert!(!r.text.contains("strength=strong"));
+        }
+    }
+    let strong = c.strong_altcha().await.unwrap();
+    let r = c
+        .post_form(
+            "/trouble-signing-in",
+            &[
+                ("email", "ada@example.com"),
+                ("need", "password"),
+                ("altcha", &strong),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains("Check your email"));
 }

@@ -212,7 +212,7 @@ async fn fail_three_times(h: &Harness, identifier: &str) {
 
 /// A solved proof of work, as a browser would send it.
 fn solved(h: &Harness) -> String {
-    crate::challenge::solve(&h.steward.challenge()).unwrap()
+    crate::challenge::solve(&h.steward.challenge(crate::challenge::Strength::Normal)).unwrap()
 }
 
 #[tokio::test]

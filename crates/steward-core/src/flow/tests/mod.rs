@@ -101,7 +101,7 @@ impl Harness {
 
     /// A solved "I'm not a robot" challenge.
     fn altcha(&self) -> String {
-        solve(&self.steward.challenge()).unwrap()
+        solve(&self.steward.challenge(crate::challenge::Strength::Normal)).unwrap()
     }
 
     /// A complete, valid sign-up form.
@@ -204,7 +204,7 @@ impl Harness {
     async fn reset_token(&self, email: &str) -> String {
         let before = self.mails("reset_password").len();
         self.steward
-            .request_password_reset(email, &self.altcha(), &ClientInfo::default())
+            .request_password_reset(email, &self.altcha(), &ClientInfo::default(), &[])
             .await
             .unwrap();
         self.wait_for_mail("reset_password", before + 1).await;

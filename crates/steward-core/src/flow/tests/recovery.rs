@@ -1,6 +1,7 @@
 //! "Trouble signing in?": reset links and username reminders.
 
 use super::*;
+use crate::challenge::{Strength, solve};
 use crate::session::ClientInfo;
 
 #[tokio::test]
@@ -8,7 +9,12 @@ async fn a_reset_link_is_mailed_to_the_owner_of_the_address() {
     let h = Harness::with_ada().await;
 
     h.steward
-        .request_password_reset(" ADA@example.com ", &h.altcha(), &ClientInfo::default())
+        .request_password_reset(
+            " ADA@example.com ",
+            &h.altcha(),
+            &ClientInfo::default(),
+            &[],
+        )
         .await
         .unwrap();
 
@@ -27,7 +33,12 @@ async fn an_unknown_address_answers_the_same_and_queues_nothing() {
     let h = Harness::with_ada().await;
 
     h.steward
-        .request_password_reset("nobody@example.com", &h.altcha(), &ClientInfo::default())
+        .request_password_reset(
+            "nobody@example.com",
+            &h.altcha(),
+            &ClientInfo::default(),
+            &[],
+        )
         .await
         .unwrap();
     h.steward
@@ -35,11 +46,17 @@ async fn an_unknown_address_answers_the_same_and_queues_nothing() {
             &format!("{}@example.com", "a".repeat(300)),
             &h.altcha(),
             &ClientInfo::default(),
+            &[],
         )
         .await
         .unwrap();
     h.steward
-        .request_username_reminder("nobody@example.com", &h.altcha(), &ClientInfo::default())
+        .request_username_reminder(
+            "nobody@example.com",
+            &h.altcha(),
+            &ClientInfo::default(),
+            &[],
+        )
         .await
         .unwrap();
     h.settle().await;
@@ -165,7 +182,7 @@ async fn a_username_reminder_mails_the_username() {
     let h = Harness::with_ada().await;
 
     h.steward
-        .request_username_reminder("ADA@EXAMPLE.COM", &h.altcha(), &ClientInfo::default())
+        .request_username_reminder("ADA@EXAMPLE.COM", &h.altcha(), &ClientInfo::default(), &[])
         .await
         .unwrap();
 
@@ -180,13 +197,13 @@ async fn recovery_requests_need_a_fresh_robot_check() {
     let h = Harness::with_ada().await;
     let altcha = h.altcha();
     h.steward
-        .request_password_reset("ada@example.com", &altcha, &ClientInfo::default())
+        .request_password_reset("ada@example.com", &altcha, &ClientInfo::default(), &[])
         .await
         .unwrap();
 
     let err = h
         .steward
-        .request_password_reset("ada@example.com", &altcha, &ClientInfo::default())
+        .request_password_reset("ada@example.com", &altcha, &ClientInfo::default(), &[])
         .await
         .unwrap_err();
     assert!(
@@ -195,7 +212,7 @@ async fn recovery_requests_need_a_fresh_robot_check() {
     );
     let err = h
         .steward
-        .request_username_reminder("ada@example.com", &altcha, &ClientInfo::default())
+        .request_username_reminder("ada@example.com", &altcha, &ClientInfo::default(), &[])
         .await
         .unwrap_err();
     assert!(
@@ -204,7 +221,7 @@ async fn recovery_requests_need_a_fresh_robot_check() {
     );
     let err = h
         .steward
-        .request_username_reminder("ada@example.com", "", &ClientInfo::default())
+        .request_username_reminder("ada@example.com", "", &ClientInfo::default(), &[])
         .await
         .unwrap_err();
     assert!(
@@ -225,38 +242,98 @@ async fn one_address_gets_a_limited_number_of_emails_an_hour_counted_after_the_r
     for _ in 0..10 {
         let e = h
             .steward
-            .request_password_reset("ada@example.com", "", &ClientInfo::default())
+            .request_password_reset("ada@example.com", "", &ClientInfo::default(), &[])
             .await;
         assert!(matches!(e, Err(CoreError::ChallengeFailed(_))));
     }
     // Ada's sign-up already used one of the five.
     for _ in 0..4 {
         h.steward
-            .request_password_reset("ada@example.com", &h.altcha(), &ClientInfo::default())
+            .request_password_reset("ada@example.com", &h.altcha(), &ClientInfo::default(), &[])
             .await
             .unwrap();
     }
     let over = h
         .steward
-        .request_username_reminder("ADA@example.com", &h.altcha(), &ClientInfo::default())
+        .request_username_reminder("ADA@example.com", &h.altcha(), &ClientInfo::default(), &[])
         .await;
-    assert!(matches!(over, Err(CoreError::RateLimited(_))), "{over:?}");
+    assert!(matches!(over, Err(CoreError::EmailQuota(_))), "{over:?}");
     // Unknown addresses count alike, so the limit reveals nothing.
     for _ in 0..5 {
         h.steward
-            .request_password_reset("ghost@example.com", &h.altcha(), &ClientInfo::default())
+            .request_password_reset(
+                "ghost@example.com",
+                &h.altcha(),
+                &ClientInfo::default(),
+                &[],
+            )
             .await
             .unwrap();
     }
     assert!(matches!(
         h.steward
-            .request_password_reset("ghost@example.com", &h.altcha(), &ClientInfo::default())
+            .request_password_reset(
+                "ghost@example.com",
+                &h.altcha(),
+                &ClientInfo::default(),
+                &[]
+            )
             .await,
-        Err(CoreError::RateLimited(_))
+        Err(CoreError::EmailQuota(_))
     ));
     h.clock.advance(time::Duration::hours(1));
     h.steward
-        .request_password_reset("ada@example.com", &h.altcha(), &ClientInfo::default())
+        .request_password_reset("ada@example.com", &h.altcha(), &ClientInfo::default(), &[])
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn past_the_quota_a_strong_check_or_the_owners_own_browser_still_gets_the_mail() {
+    let h = Harness::with_ada().await;
+    h.register("bob@example.com", "bob").await.unwrap();
+    let ada = h.account("ada").await;
+    let bob = h.account("bob").await;
+    let reset = |altcha: String, vouched: Vec<uuid::Uuid>| {
+        let h = &h;
+        async move {
+            h.steward
+                .request_password_reset(
+                    "ada@example.com",
+                    &altcha,
+                    &ClientInfo::default(),
+                    &vouched,
+                )
+                .await
+        }
+    };
+    // A stranger uses up ada's quota (her sign-up took one of the five).
+    for _ in 0..4 {
+        reset(h.altcha(), vec![]).await.unwrap();
+    }
+    h.wait_for_mail("reset_password", 4).await;
+    let e = reset(h.altcha(), vec![]).await;
+    assert!(matches!(e, Err(CoreError::EmailQuota(_))), "{e:?}");
+
+    // A strong proof of work still gets its mail.
+    let strong = solve(&h.steward.challenge(Strength::Strong)).unwrap();
+    reset(strong, vec![]).await.unwrap();
+    h.wait_for_mail("reset_password", 5).await;
+
+    // So does a browser that signed in to ada before, up to ada's own hourly quota;
+    // one that signed in to bob only is answered alike, and nothing is sent.
+    reset(h.altcha(), vec![bob.id]).await.unwrap();
+    h.settle().await;
+    assert_eq!(h.mails("reset_password").len(), 5);
+    for n in 0..5 {
+        reset(h.altcha(), vec![bob.id, ada.id]).await.unwrap();
+        h.wait_for_mail("reset_password", 6 + n).await;
+    }
+    reset(h.altcha(), vec![ada.id]).await.unwrap();
+    h.settle().await;
+    assert_eq!(
+        h.mails("reset_password").len(),
+        10,
+        "ada's own quota is spent too"
+    );
 }

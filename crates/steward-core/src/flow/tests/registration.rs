@@ -167,7 +167,7 @@ async fn a_robot_check_solution_works_only_once() {
     // Nor may it be spent on another flow.
     let err = h
         .steward
-        .request_password_reset("ada@example.com", &altcha, &ClientInfo::default())
+        .request_password_reset("ada@example.com", &altcha, &ClientInfo::default(), &[])
         .await
         .unwrap_err();
     assert!(
