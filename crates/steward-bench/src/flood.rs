@@ -58,11 +58,13 @@ pub async fn flood(pg: Option<&str>, secs: Duration, sizes: &[usize]) -> anyhow:
         builder = builder.postgres_server(pg.to_owned());
     }
     let server = builder.start().await?;
+    println!("# flood: RSS at start {:.0} MB", rss_mb());
     for i in 0..VICTIMS {
         account(&server, 3000 + i).await?;
     }
     account(&server, 4000).await?; // the owner
     account(&server, 4001).await?; // someone reading /me
+    println!("# flood: RSS after sign-ups {:.0} MB", rss_mb());
     let owner = server.client()?;
     let r = owner
         .post(
@@ -82,6 +84,7 @@ pub async fn flood(pg: Option<&str>, secs: Duration, sizes: &[usize]) -> anyhow:
     anyhow::ensure!(r.status == 200, "reader sign-in failed: {}", r.text);
 
     let idle = measure(&server, &owner, &reader, secs).await?;
+    println!("# flood: process RSS before any flood {:.0} MB", rss_mb());
     let idle_owner = sorted(&idle.owner);
     let idle_me = sorted(&idle.me);
     for &n in sizes {
@@ -92,8 +95,7 @@ pub async fn flood(pg: Option<&str>, secs: Duration, sizes: &[usize]) -> anyhow:
         let attackers = {
             let (base, stop, outcomes) = (server.base.clone(), stop.clone(), outcomes.clone());
             std::thread::spawn(move || -> anyhow::Result<()> {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(1)
+                let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()?;
                 rt.block_on(attack(base, n, stop, outcomes))
@@ -131,9 +133,10 @@ pub async fn flood(pg: Option<&str>, secs: Duration, sizes: &[usize]) -> anyhow:
             ms(pct(&idle_me, 99)),
         );
         println!(
-            "# flood({n}): owner sign-ins {} (all 200), /me requests {}; attackers answered: wrong password {}, challenge_required {}, 503 busy {}, other {}",
+            "# flood({n}): owner sign-ins {} (all 200), /me requests {}, process RSS {:.0} MB; attackers answered: wrong password {}, challenge_required {}, 503 busy {}, other {}",
             owner_lat.len(),
             me_lat.len(),
+            rss_mb(),
             outcomes.wrong.load(Ordering::Relaxed),
             outcomes.challenged.load(Ordering::Relaxed),
             outcomes.busy.load(Ordering::Relaxed),
@@ -259,4 +262,17 @@ async fn attack(
         let _ = t.await;
     }
     Ok(())
+}
+
+/// This process's resident memory (server and attackers together), in MB.
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("VmRSS:")
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            })
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
 }

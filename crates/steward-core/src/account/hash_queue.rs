@@ -54,6 +54,14 @@ struct State {
 #[derive(Debug)]
 pub struct Slot {
     inner: Arc<Inner>,
+    lane: Lane,
+}
+
+impl Slot {
+    /// The lane it was admitted through.
+    pub fn lane(&self) -> Lane {
+        self.lane
+    }
 }
 
 impl Drop for Slot {
@@ -129,6 +137,7 @@ impl HashQueue {
                 st.running += 1;
                 return Ok(Slot {
                     inner: self.inner.clone(),
+                    lane,
                 });
             }
             let (tx, rx) = oneshot::channel();
@@ -149,11 +158,19 @@ impl HashQueue {
                 waiting.served = true;
                 Ok(Slot {
                     inner: self.inner.clone(),
+                    lane,
                 })
             }
             // The queue itself went away: nothing left to wait for.
             Err(_) => Err(Busy),
         }
+    }
+
+    /// Whether an open-lane attempt arriving now would be turned away. A hint for
+    /// answering before any other work; [`HashQueue::admit`] decides.
+    pub fn open_full(&self) -> bool {
+        let st = self.inner.lock();
+        st.running >= self.inner.capacity && st.open.len() >= self.inner.open_backlog
     }
 
     /// How many attempts wait in each lane (priority, open), for metrics and tests.

@@ -2,6 +2,7 @@
 
 pub mod email;
 pub mod hash_queue;
+pub mod hash_threads;
 pub mod password;
 pub mod passwords;
 pub mod username;

@@ -1,16 +1,26 @@
 //! Argon2id hashing off the async runtime, admitted through the hash queue.
 //!
-//! A sign-in storm must not starve the runtime: each hash runs on the blocking
-//! pool, at most `hash_concurrency` at once, admitted by [`HashQueue`] (a
-//! priority lane for vouched attempts, a short open backlog whose excess is
-//! turned away). Unknown accounts still cost one verification (against a dummy
-//! hash) so timing does not reveal them.
+//! A sign-in storm must not starve the runtime: each hash runs on a hash thread
+//! (see [`HashThreads`]), at most `hash_concurrency` at once, admitted by
+//! [`HashQueue`] (a priority lane for vouched attempts, a short open backlog
+//! whose excess is turned away). Unknown accounts still cost one verification
+//! (against a dummy hash) so timing does not reveal them.
+//!
+//! The 19 MiB of working memory each hash needs is allocated once per hash that
+//! may run at once and reused: allocated and freed per hash, glibc's malloc keeps
+//! most of it (its mmap threshold adapts to the first free), and a busy server
+//! grew past 500 MB. Hashing and verifying are the argon2 crate's own steps
+//! (`hash_password_into_with_memory`, the PHC string and its constant-time output
+//! comparison), given that memory.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+use argon2::password_hash::phc::{Output, ParamsString, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
+use rand::RngCore;
 
-use crate::account::hash_queue::{HashQueue, Lane};
+use crate::account::hash_queue::{HashQueue, Lane, Slot};
+use crate::account::hash_threads::HashThreads;
 use crate::config::CoreConfig;
 use crate::error::{CoreError, CoreResult};
 
@@ -19,7 +29,42 @@ use crate::error::{CoreError, CoreResult};
 pub struct Passwords {
     params: Params,
     queue: HashQueue,
+    threads: HashThreads,
+    memory: Arc<Memory>,
     dummy_hash: Arc<str>,
+}
+
+/// Argon2 working memory for the configured cost, one buffer per hash running,
+/// kept for the next.
+#[derive(Debug)]
+struct Memory {
+    blocks: usize,
+    free: Mutex<Vec<Vec<Block>>>,
+}
+
+impl Memory {
+    fn new(params: &Params) -> Self {
+        Self {
+            blocks: params.block_count(),
+            free: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Runs `f` with `blocks` blocks of working memory: a kept buffer when the cost is
+    /// the configured one, a fresh one (for a hash made with other parameters) otherwise.
+    fn with<T>(&self, blocks: usize, f: impl FnOnce(&mut [Block]) -> T) -> T {
+        if blocks != self.blocks {
+            return f(&mut vec![Block::new(); blocks]);
+        }
+        let kept = self.free.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut buf = kept.unwrap_or_else(|| vec![Block::new(); blocks]);
+        let out = f(&mut buf);
+        self.free
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(buf);
+        out
+    }
 }
 
 /// Outcome of a verification.
@@ -43,10 +88,18 @@ impl Passwords {
             None,
         )
         .map_err(|e| CoreError::Internal(format!("argon2 parameters: {e}")))?;
-        let dummy = hash_with(&params, b"steward-dummy-password-for-timing")?;
+        // The dummy's working memory is given back: an idle server keeps none.
+        let dummy = hash_with(
+            &params,
+            &Memory::new(&params),
+            b"steward-dummy-password-for-timing",
+        )?;
+        let memory = Arc::new(Memory::new(&params));
         Ok(Self {
+            memory,
             params,
             queue: HashQueue::new(cfg.hash_concurrency.max(1), cfg.hash_open_backlog),
+            threads: HashThreads::start(cfg.hash_concurrency.max(1))?,
             dummy_hash: dummy.into(),
         })
     }
@@ -56,11 +109,23 @@ impl Passwords {
         &self.queue
     }
 
+    /// Waits for the right to run one hash in `lane`; `CoreError::Busy` at once when the
+    /// open lane is full. Taken before anything else is done for an attempt, so turning
+    /// one away costs next to nothing.
+    pub async fn admit(&self, lane: Lane) -> CoreResult<Slot> {
+        self.queue
+            .admit(lane)
+            .await
+            .map_err(|_| CoreError::Busy(std::time::Duration::from_secs(1)))
+    }
+
     /// Hashes a new password into a PHC string, waiting in `lane`.
     pub async fn hash(&self, password: &str, lane: Lane) -> CoreResult<String> {
-        let params = self.params.clone();
+        let slot = self.admit(lane).await?;
+        let (params, memory) = (self.params.clone(), self.memory.clone());
         let password = password.as_bytes().to_vec();
-        self.run(lane, move || hash_with(&params, &password))
+        self.threads
+            .run(slot, move || hash_with(&params, &memory, &password))
             .await?
     }
 
@@ -73,19 +138,30 @@ impl Passwords {
         stored: Option<&str>,
         lane: Lane,
     ) -> CoreResult<Verified> {
+        let slot = self.admit(lane).await?;
+        self.verify_in(slot, password, stored).await
+    }
+
+    /// [`Passwords::verify`] with a slot already admitted.
+    pub async fn verify_in(
+        &self,
+        slot: Slot,
+        password: &str,
+        stored: Option<&str>,
+    ) -> CoreResult<Verified> {
         let (phc, real) = match stored {
             Some(s) => (s.to_owned(), true),
             None => (self.dummy_hash.to_string(), false),
         };
-        let params = self.params.clone();
+        let (params, memory) = (self.params.clone(), self.memory.clone());
         let password = password.as_bytes().to_vec();
         let outcome = self
-            .run(lane, move || {
+            .threads
+            .run(slot, move || {
                 let Ok(parsed) = PasswordHash::new(&phc) else {
                     return Verified::No;
                 };
-                let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
-                if argon.verify_password(&password, &parsed).is_err() {
+                if !matches_phc(&parsed, &memory, &password) {
                     return Verified::No;
                 }
                 let current = Params::try_from(&parsed).is_ok_and(|p| {
@@ -102,34 +178,54 @@ impl Passwords {
             .await?;
         Ok(if real { outcome } else { Verified::No })
     }
-
-    async fn run<T: Send + 'static>(
-        &self,
-        lane: Lane,
-        work: impl FnOnce() -> T + Send + 'static,
-    ) -> CoreResult<T> {
-        let slot = self
-            .queue
-            .admit(lane)
-            .await
-            .map_err(|_| CoreError::Busy(std::time::Duration::from_secs(1)))?;
-        // The slot moves into the blocking task: if the request is dropped meanwhile,
-        // the hash still finishes before the next one may start.
-        tokio::task::spawn_blocking(move || {
-            let out = work();
-            drop(slot);
-            out
-        })
-        .await
-        .map_err(|e| CoreError::Internal(format!("hash task: {e}")))
-    }
 }
 
-fn hash_with(params: &Params, password: &[u8]) -> CoreResult<String> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
-        .hash_password(password)
-        .map(|h| h.to_string())
-        .map_err(|e| CoreError::Internal(format!("argon2: {e}")))
+/// A new Argon2id PHC string for `password` with a random 16-byte salt.
+fn hash_with(params: &Params, memory: &Memory, password: &[u8]) -> CoreResult<String> {
+    let fail = |e: &dyn std::fmt::Display| CoreError::Internal(format!("argon2: {e}"));
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = Salt::new(&salt).map_err(|e| fail(&e))?;
+    let len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+    let mut out = vec![0u8; len];
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    memory
+        .with(params.block_count(), |m| {
+            argon.hash_password_into_with_memory(password, &salt, &mut out, m)
+        })
+        .map_err(|e| fail(&e))?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(|e| fail(&e))?,
+        salt: Some(salt),
+        hash: Some(Output::new(&out).map_err(|e| fail(&e))?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Whether `password` gives the PHC string's output with the string's own algorithm,
+/// version, parameters and salt (compared in constant time).
+fn matches_phc(phc: &PasswordHash, memory: &Memory, password: &[u8]) -> bool {
+    let (Some(salt), Some(expected)) = (&phc.salt, &phc.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(phc.algorithm.as_str()) else {
+        return false;
+    };
+    let version = match phc.version.map(Version::try_from).transpose() {
+        Ok(v) => v.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let Ok(params) = Params::try_from(phc) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    let argon = Argon2::new(algorithm, version, params.clone());
+    let computed = memory.with(params.block_count(), |m| {
+        argon.hash_password_into_with_memory(password, salt, &mut out, m)
+    });
+    computed.is_ok() && Output::new(&out).is_ok_and(|o| &o == expected)
 }
 
 #[cfg(test)]
@@ -174,6 +270,40 @@ mod tests {
                 .unwrap(),
             Verified::YesRehash
         );
+    }
+
+    #[test]
+    fn hashes_and_checks_agree_with_the_argon2_crates_own() {
+        use argon2::{PasswordHasher, PasswordVerifier};
+        let params = Params::new(64, 1, 1, None).unwrap();
+        let memory = Memory::new(&params);
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+        for pw in ["", "correct horse", "naïve café ☕", &"x".repeat(300)] {
+            // Ours, checked by the crate.
+            let ours = hash_with(&params, &memory, pw.as_bytes()).unwrap();
+            let parsed = PasswordHash::new(&ours).unwrap();
+            assert!(
+                argon.verify_password(pw.as_bytes(), &parsed).is_ok(),
+                "{pw:?}"
+            );
+            assert!(argon.verify_password(b"other", &parsed).is_err());
+            // The crate's, and other algorithms, versions and costs, checked by ours.
+            for (alg, version, cost) in [
+                (Algorithm::Argon2id, Version::V0x13, 64),
+                (Algorithm::Argon2i, Version::V0x13, 32),
+                (Algorithm::Argon2d, Version::V0x10, 96),
+            ] {
+                let theirs = Argon2::new(alg, version, Params::new(cost, 1, 1, None).unwrap())
+                    .hash_password(pw.as_bytes())
+                    .unwrap()
+                    .to_string();
+                let parsed = PasswordHash::new(&theirs).unwrap();
+                assert!(matches_phc(&parsed, &memory, pw.as_bytes()), "{theirs}");
+                assert!(!matches_phc(&parsed, &memory, b"other"), "{theirs}");
+            }
+        }
+        // The kept buffer was reused, not grown: one buffer for one hash at a time.
+        assert_eq!(memory.free.lock().unwrap().len(), 1);
     }
 
     #[tokio::test]

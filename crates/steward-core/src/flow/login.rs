@@ -64,6 +64,13 @@ impl Steward {
         trusted_for: &[(Uuid, time::OffsetDateTime)],
         altcha: Option<&str>,
     ) -> CoreResult<NewSession> {
+        // An attempt no device cookie speaks for waits in the open lane whatever the
+        // account: admitted before anything else, so shedding a flood of them costs no
+        // database work.
+        let early = match trusted_for.is_empty() {
+            true => Some(self.passwords.admit(Lane::Open).await?),
+            false => None,
+        };
         let account = self.find_by_identifier(identifier).await?;
         let trusted = account.as_ref().is_some_and(|a| {
             trusted_for.iter().any(|(id, at)| {
@@ -99,22 +106,19 @@ impl Steward {
         } else {
             password
         };
-        let verdict = match self
-            .passwords
-            .verify(
-                password,
-                account.as_ref().map(|a| a.password_hash.as_str()),
-                lane,
-            )
-            .await
-        {
-            Ok(v) => v,
-            Err(e) => {
-                // Turned away before any verdict: not a guess.
-                counter.forgive(&key);
-                return Err(e);
-            }
+        let slot = match early {
+            Some(slot) => slot,
+            None => match self.passwords.admit(lane).await {
+                Ok(slot) => slot,
+                Err(e) => {
+                    // Turned away before any verdict: not a guess.
+                    counter.forgive(&key);
+                    return Err(e);
+                }
+            },
         };
+        let stored = account.as_ref().map(|a| a.password_hash.as_str());
+        let verdict = self.passwords.verify_in(slot, password, stored).await?;
         let account = match (verdict, account) {
             (Verified::Yes | Verified::YesRehash, Some(a)) => a,
             (_, known) => {
@@ -220,6 +224,16 @@ impl Steward {
             account,
             new_device,
         })
+    }
+
+    /// `Busy` when a sign-in that no device cookie speaks for would be turned away by
+    /// the hasher anyway: checked before anything else (even the per-IP limit) so a
+    /// flood is shed at the lowest cost. [`Steward::sign_in`] decides regardless.
+    pub fn shed_unvouched_sign_in(&self) -> CoreResult<()> {
+        if self.passwords.queue().open_full() {
+            return Err(CoreError::Busy(std::time::Duration::from_secs(1)));
+        }
+        Ok(())
     }
 
     /// Whether this browser or program, on this network, created or signed in to the

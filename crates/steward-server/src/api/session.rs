@@ -48,9 +48,12 @@ pub async fn sign_in(
     browser: Browser,
     JsonBody(req): JsonBody<SignInRequest>,
 ) -> ApiResult<Response> {
+    let trusted = st.devices.accounts(&headers, st.steward.now());
+    if trusted.is_empty() {
+        st.steward.shed_unvouched_sign_in()?;
+    }
     st.limits.credential_ip(client.ip())?;
     browser.check_room(&req.identifier)?;
-    let trusted = st.devices.accounts(&headers, st.steward.now());
     let new = st
         .steward
         .sign_in(

@@ -117,9 +117,12 @@ async fn submit(
     let next = safe_next(f.next.as_deref()).to_owned();
     let adding = f.add.is_some() && browser.count() > 0;
     let result: Result<_, ApiError> = async {
+        let trusted = st.devices.accounts(&headers, st.steward.now());
+        if trusted.is_empty() {
+            st.steward.shed_unvouched_sign_in()?;
+        }
         st.limits.credential_ip(client.ip())?;
         browser.check_room(&f.identifier)?;
-        let trusted = st.devices.accounts(&headers, st.steward.now());
         Ok(st
             .steward
             .sign_in(
