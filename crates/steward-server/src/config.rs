@@ -27,8 +27,10 @@ pub struct Config {
     pub mail: MailConfig,
     /// Serve HTTPS directly.
     pub tls: TlsConfig,
-    /// Proxies whose `X-Forwarded-For` is believed.
+    /// Proxies whose forwarded-for header is believed.
     pub trusted_proxies: Vec<IpAddr>,
+    /// The header those proxies write the client's address in.
+    pub proxy_header: crate::http::client::ProxyHeader,
     /// Logging.
     pub log: LogConfig,
     /// Rate limits.
@@ -307,6 +309,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             tls: TlsConfig::default(),
             trusted_proxies: Vec::new(),
+            proxy_header: crate::http::client::ProxyHeader::default(),
             log: LogConfig::default(),
             limits: LimitsConfig::default(),
             argon2: Argon2Config::default(),
@@ -411,6 +414,7 @@ impl std::fmt::Debug for Config {
             .field("mail", &self.mail)
             .field("tls", &self.tls)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("proxy_header", &self.proxy_header)
             .field("log", &self.log)
             .field("limits", &self.limits)
             .field("argon2", &self.argon2)

@@ -48,7 +48,14 @@ impl FromRequestParts<AppState> for Client {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
-        let ip = peer.map(|p| client_ip(p, &parts.headers, &state.cfg.trusted_proxies));
+        let ip = peer.map(|p| {
+            client_ip(
+                p,
+                &parts.headers,
+                &state.cfg.trusted_proxies,
+                state.cfg.proxy_header,
+            )
+        });
         let user_agent = parts
             .headers
             .get(USER_AGENT)
@@ -62,24 +69,99 @@ impl FromRequestParts<AppState> for Client {
     }
 }
 
-/// The socket peer, unless it is a trusted proxy: then the right-most
-/// `X-Forwarded-For` address that is not itself a trusted proxy.
-pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+/// The socket peer, unless it is a trusted proxy: then the forwarded addresses are
+/// walked from the right (the hop nearest to us) past trusted proxies, and the
+/// first address that is not one is the client. An entry that is not a plain IP
+/// address (`unknown`, `203.0.113.8:4711`, an obfuscated RFC 7239 node) stops the
+/// walk at the last trusted hop: anything left of it was written by someone we
+/// cannot vouch for, and skipping it would let a client pick its own address.
+pub fn client_ip(
+    peer: IpAddr,
+    headers: &HeaderMap,
+    trusted: &[IpAddr],
+    header: ProxyHeader,
+) -> IpAddr {
     if !trusted.contains(&peer) {
         return peer;
     }
-    let forwarded: Vec<IpAddr> = headers
-        .get_all("x-forwarded-for")
+    let values = headers
+        .get_all(header.name())
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|s| s.trim().parse().ok())
-        .collect();
-    forwarded
-        .into_iter()
-        .rev()
-        .find(|ip| !trusted.contains(ip))
-        .unwrap_or(peer)
+        .map(|v| v.to_str().ok());
+    let mut entries: Vec<Option<IpAddr>> = Vec::new();
+    for value in values {
+        let Some(value) = value else {
+            // Not even text: nothing in it, or left of it, can be trusted.
+            entries.clear();
+            entries.push(None);
+            continue;
+        };
+        entries.extend(value.split(',').map(|e| match header {
+            ProxyHeader::XForwardedFor => e.trim().parse().ok(),
+            ProxyHeader::Forwarded => forwarded_for(e),
+        }));
+    }
+    let mut client = peer;
+    for entry in entries.into_iter().rev() {
+        match entry {
+            Some(ip) if trusted.contains(&ip) => client = ip,
+            Some(ip) => return ip,
+            None => return client,
+        }
+    }
+    client
+}
+
+/// The `for=` address of one RFC 7239 `Forwarded` element, if it is an IP address
+/// (quoted or not, IPv6 in brackets, with or without a port).
+fn forwarded_for(element: &str) -> Option<IpAddr> {
+    let value = element.split(';').find_map(|pair| {
+        let (k, v) = pair.trim().split_once('=')?;
+        k.trim().eq_ignore_ascii_case("for").then(|| v.trim())
+    })?;
+    let value = value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap_or(value);
+    if let Some(rest) = value.strip_prefix('[') {
+        let (ip, after) = rest.split_once(']')?;
+        let port_ok = after.is_empty() || after.strip_prefix(':').is_some_and(valid_port);
+        return port_ok
+            .then(|| ip.parse::<std::net::Ipv6Addr>().ok().map(IpAddr::V6))
+            .flatten();
+    }
+    let (ip, port) = match value.split_once(':') {
+        Some((ip, port)) => (ip, Some(port)),
+        None => (value, None),
+    };
+    if port.is_some_and(|p| !valid_port(p)) {
+        return None;
+    }
+    ip.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4)
+}
+
+fn valid_port(p: &str) -> bool {
+    p.parse::<u16>().is_ok()
+}
+
+/// Which header a trusted proxy writes the client's address in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProxyHeader {
+    /// `X-Forwarded-For: client, proxy1, …`
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=client, for=proxy1, …`
+    Forwarded,
+}
+
+impl ProxyHeader {
+    fn name(self) -> &'static str {
+        match self {
+            ProxyHeader::XForwardedFor => "x-forwarded-for",
+            ProxyHeader::Forwarded => "forwarded",
+        }
+    }
 }
 
 /// A signed-in request. Extracting it fails with 401 when there is no live session.
@@ -233,6 +315,87 @@ mod tests {
     use super::*;
     use axum::http::HeaderValue;
     use axum::http::header::COOKIE;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn walk(header: ProxyHeader, values: &[&str]) -> IpAddr {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append(header.name(), HeaderValue::from_str(v).unwrap());
+        }
+        let trusted = [ip("10.0.0.1"), ip("10.0.0.2")];
+        client_ip(ip("10.0.0.1"), &h, &trusted, header)
+    }
+
+    #[test]
+    fn the_walk_passes_trusted_proxies_and_stops_at_anything_unparsable() {
+        use ProxyHeader::XForwardedFor as X;
+        assert_eq!(walk(X, &["198.51.100.9"]), ip("198.51.100.9"));
+        assert_eq!(
+            walk(X, &["6.6.6.6, 198.51.100.9, 10.0.0.2"]),
+            ip("198.51.100.9")
+        );
+        assert_eq!(
+            walk(X, &["6.6.6.6", "198.51.100.9"]),
+            ip("198.51.100.9"),
+            "headers in order"
+        );
+        // A hop we cannot read ends the walk at the last trusted one: the client's own
+        // entries left of it never count.
+        assert_eq!(walk(X, &["6.6.6.6, 203.0.113.8:4711"]), ip("10.0.0.1"));
+        assert_eq!(walk(X, &["6.6.6.6, unknown, 10.0.0.2"]), ip("10.0.0.2"));
+        assert_eq!(walk(X, &["6.6.6.6,,"]), ip("10.0.0.1"));
+        assert_eq!(walk(X, &[]), ip("10.0.0.1"), "no header: the proxy itself");
+        assert_eq!(
+            walk(X, &["10.0.0.2, 10.0.0.1"]),
+            ip("10.0.0.2"),
+            "all trusted: the left-most"
+        );
+        // From an untrusted peer, nothing is believed.
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", HeaderValue::from_static("6.6.6.6"));
+        assert_eq!(
+            client_ip(ip("198.51.100.1"), &h, &[ip("10.0.0.1")], X),
+            ip("198.51.100.1")
+        );
+    }
+
+    #[test]
+    fn forwarded_is_read_the_same_way_when_chosen() {
+        use ProxyHeader::Forwarded as F;
+        assert_eq!(
+            walk(F, &["for=198.51.100.9;proto=https"]),
+            ip("198.51.100.9")
+        );
+        assert_eq!(
+            walk(F, &["for=\"[2001:db8:cafe::17]:4711\""]),
+            ip("2001:db8:cafe::17")
+        );
+        assert_eq!(
+            walk(F, &["for=192.0.2.43:47011, For=10.0.0.2"]),
+            ip("192.0.2.43")
+        );
+        assert_eq!(
+            walk(F, &["for=6.6.6.6, for=_hidden"]),
+            ip("10.0.0.1"),
+            "obfuscated"
+        );
+        assert_eq!(walk(F, &["for=6.6.6.6, for=unknown"]), ip("10.0.0.1"));
+        assert_eq!(
+            walk(F, &["for=6.6.6.6, by=10.0.0.1"]),
+            ip("10.0.0.1"),
+            "no for="
+        );
+        assert_eq!(
+            walk(F, &["for=\"[::1]:99999\""]),
+            ip("10.0.0.1"),
+            "bad port"
+        );
+        // The other header is not read at all.
+        assert_eq!(walk(ProxyHeader::XForwardedFor, &[]), ip("10.0.0.1"));
+    }
 
     fn jar(set_cookie: &str) -> HeaderMap {
         let mut h = HeaderMap::new();

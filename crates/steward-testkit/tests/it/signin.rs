@@ -366,3 +366,62 @@ async fn signing_in_again_ends_the_session_whose_cookie_it_replaces() {
     assert_eq!(replaced.status(), 401);
     assert_eq!(me(&c).await.0, 200);
 }
+
+#[tokio::test]
+async fn an_unreadable_forwarded_hop_ends_the_walk_so_clients_cannot_pick_their_address() {
+    let s = TestServer::builder()
+        .config(|c| {
+            c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+            c.limits.credential_per_ip_per_minute = 3;
+        })
+        .start()
+        .await
+        .unwrap();
+    // The proxy appended what it saw with a port; left of it, the client wrote a new
+    // address on every request hoping to get a fresh per-IP allowance each time.
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        let r = reqwest::Client::new()
+            .post(format!("{}/api/v1/session", s.base))
+            .header("x-forwarded-for", format!("198.51.100.{i}, 203.0.113.8:4711"))
+            .json(&json!({"identifier": "nobody", "password": "whatever whatever"}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 429, 429, 429], "one address: the last trusted hop");
+
+    // RFC 7239 `Forwarded`, when the operator says the proxy writes that instead.
+    let s = TestServer::builder()
+        .config(|c| {
+            c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+            c.proxy_header = steward_server::http::client::ProxyHeader::Forwarded;
+        })
+        .start()
+        .await
+        .unwrap();
+    let owner = confirmed_account(&s, "ola@example.com", "ola").await;
+    let from = |forwarded: &'static str| {
+        let base = s.base.clone();
+        async move {
+            reqwest::Client::new()
+                .post(format!("{base}/api/v1/session"))
+                .header("forwarded", forwarded)
+                .json(&json!({"identifier": "ola", "password": PASSWORD}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(from("for=\"[2001:db8::7]:4711\";proto=https").await.status(), 200);
+    assert_eq!(from("for=192.0.2.60").await.status(), 200);
+    let sessions = owner.get("/api/v1/sessions").await.unwrap();
+    let ips: Vec<&str> = sessions.json["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|x| x["ip"].as_str())
+        .collect();
+    assert!(ips.contains(&"2001:db8::7") && ips.contains(&"192.0.2.60"), "{ips:?}");
+}
