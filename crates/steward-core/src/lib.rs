@@ -19,6 +19,7 @@ pub mod profile;
 pub mod secret;
 pub mod session;
 pub mod steward;
+pub mod text;
 pub mod throttle;
 
 #[cfg(test)]

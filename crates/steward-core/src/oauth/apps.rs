@@ -75,15 +75,22 @@ impl Steward {
         req: &RegisterAppRequest,
     ) -> CoreResult<RegisteredApp> {
         let mut fields = FieldErrors::new();
-        let name = req.name.trim();
-        if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control)
-        {
+        // Kept in NFKC, so what the consent screen shows is what was checked.
+        let name = crate::text::nfkc(req.name.trim());
+        let name = name.as_str();
+        if name.is_empty() || name.chars().count() > MAX_NAME {
             fields.insert(
                 "name",
                 format!("Give a name of 1 to {MAX_NAME} characters."),
             );
-        } else if name.to_lowercase().contains("steward") {
-            // Consent screens and Active Sessions must not mistake it for a built-in app.
+        } else if name.chars().any(crate::text::is_invisible) {
+            fields.insert(
+                "name",
+                "The name may not contain invisible or control characters.".into(),
+            );
+        } else if crate::text::contains_lookalike(name, "Steward") {
+            // Consent screens and Active Sessions must not mistake it for a built-in app,
+            // however the name is spelled (other scripts, fullwidth, spaced out).
             fields.insert("name", "The name may not contain \"Steward\".".into());
         }
         if req.redirect_uris.is_empty() || req.redirect_uris.len() > MAX_REDIRECTS {

@@ -383,14 +383,21 @@ async fn an_unreadable_forwarded_hop_ends_the_walk_so_clients_cannot_pick_their_
     for i in 0..6 {
         let r = reqwest::Client::new()
             .post(format!("{}/api/v1/session", s.base))
-            .header("x-forwarded-for", format!("198.51.100.{i}, 203.0.113.8:4711"))
+            .header(
+                "x-forwarded-for",
+                format!("198.51.100.{i}, 203.0.113.8:4711"),
+            )
             .json(&json!({"identifier": "nobody", "password": "whatever whatever"}))
             .send()
             .await
             .unwrap();
         statuses.push(r.status().as_u16());
     }
-    assert_eq!(statuses, [401, 401, 401, 429, 429, 429], "one address: the last trusted hop");
+    assert_eq!(
+        statuses,
+        [401, 401, 401, 429, 429, 429],
+        "one address: the last trusted hop"
+    );
 
     // RFC 7239 `Forwarded`, when the operator says the proxy writes that instead.
     let s = TestServer::builder()
@@ -414,7 +421,12 @@ async fn an_unreadable_forwarded_hop_ends_the_walk_so_clients_cannot_pick_their_
                 .unwrap()
         }
     };
-    assert_eq!(from("for=\"[2001:db8::7]:4711\";proto=https").await.status(), 200);
+    assert_eq!(
+        from("for=\"[2001:db8::7]:4711\";proto=https")
+            .await
+            .status(),
+        200
+    );
     assert_eq!(from("for=192.0.2.60").await.status(), 200);
     let sessions = owner.get("/api/v1/sessions").await.unwrap();
     let ips: Vec<&str> = sessions.json["sessions"]
@@ -423,5 +435,8 @@ async fn an_unreadable_forwarded_hop_ends_the_walk_so_clients_cannot_pick_their_
         .iter()
         .filter_map(|x| x["ip"].as_str())
         .collect();
-    assert!(ips.contains(&"2001:db8::7") && ips.contains(&"192.0.2.60"), "{ips:?}");
+    assert!(
+        ips.contains(&"2001:db8::7") && ips.contains(&"192.0.2.60"),
+        "{ips:?}"
+    );
 }
