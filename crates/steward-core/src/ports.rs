@@ -151,6 +151,15 @@ pub trait AccountStore: Send + Sync {
         event: &SecurityEvent,
         now: OffsetDateTime,
     ) -> StoreResult<()>;
+    /// Up to `limit` accounts after account `after` (all from the first when `None`), in
+    /// id order: id, email and email key (for re-keying under new normalisation rules).
+    async fn email_keys_after(
+        &self,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<(Uuid, String, String)>>;
+    /// Sets an account's email key; `EmailTaken` if another account has that key.
+    async fn set_email_key(&self, account_id: Uuid, key: &str) -> StoreResult<()>;
     /// The account holding a given-up username after `now`, with its current username.
     async fn username_hold(
         &self,
@@ -350,6 +359,15 @@ pub trait SecurityStore: Send + Sync {
     async fn server_secret(&self, name: &str, fresh: Vec<u8>) -> StoreResult<Vec<u8>>;
     /// Answers when the database is reachable.
     async fn ping(&self) -> StoreResult<()>;
+    /// How far the one-off data upgrade `name` has been run (0: never).
+    async fn data_version(&self, name: &str) -> StoreResult<i64>;
+    /// Records that data upgrade `name` reached `version`.
+    async fn set_data_version(
+        &self,
+        name: &str,
+        version: i64,
+        now: OffsetDateTime,
+    ) -> StoreResult<()>;
 }
 
 /// What happened to a single-use OAuth secret (code or refresh token) presented again.

@@ -42,6 +42,7 @@ struct State {
     outbox: Vec<OutboxRow>,
     used_challenges: HashMap<[u8; 32], OffsetDateTime>,
     secrets: HashMap<String, Vec<u8>>,
+    data_versions: HashMap<String, i64>,
     oauth: oauth::OAuthState,
     profiles: Vec<crate::profile::Profile>,
     /// Photos by id (`public` is read from the profile when asked).
@@ -169,6 +170,14 @@ impl MemStore {
     }
 
     /// How many accounts exist.
+    /// Gives an account an address and key as an older version would have stored them.
+    pub(crate) fn force_email(&self, account_id: Uuid, email: &str, key: &str) {
+        if let Some(a) = self.lock().account_mut(account_id) {
+            a.account.email = email.to_owned();
+            a.email_key = key.to_owned();
+        }
+    }
+
     pub(crate) fn account_count(&self) -> usize {
         self.lock().accounts.len()
     }
@@ -322,6 +331,38 @@ impl AccountStore for MemStore {
         st.username_holds
             .retain(|(u, a, _)| *a != account_id || keep.contains(u));
         st.events.push(event.clone());
+        Ok(())
+    }
+
+    async fn email_keys_after(
+        &self,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<(Uuid, String, String)>> {
+        let st = self.lock();
+        let mut rows: Vec<_> = st
+            .accounts
+            .iter()
+            .filter(|a| after.is_none_or(|id| a.account.id > id))
+            .map(|a| (a.account.id, a.account.email.clone(), a.email_key.clone()))
+            .collect();
+        rows.sort_by_key(|r| r.0);
+        rows.truncate(limit as usize);
+        Ok(rows)
+    }
+
+    async fn set_email_key(&self, account_id: Uuid, key: &str) -> StoreResult<()> {
+        let mut st = self.lock();
+        if st
+            .accounts
+            .iter()
+            .any(|a| a.email_key == key && a.account.id != account_id)
+        {
+            return Err(StoreError::EmailTaken);
+        }
+        if let Some(a) = st.account_mut(account_id) {
+            a.email_key = key.to_owned();
+        }
         Ok(())
     }
 
@@ -708,6 +749,20 @@ impl SecurityStore for MemStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn data_version(&self, name: &str) -> StoreResult<i64> {
+        Ok(self.lock().data_versions.get(name).copied().unwrap_or(0))
+    }
+
+    async fn set_data_version(
+        &self,
+        name: &str,
+        version: i64,
+        _now: OffsetDateTime,
+    ) -> StoreResult<()> {
+        self.lock().data_versions.insert(name.to_owned(), version);
         Ok(())
     }
 }

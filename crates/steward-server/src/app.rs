@@ -110,6 +110,10 @@ pub async fn start(cfg: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running
     )
     .await
     .context("starting the domain")?;
+    steward
+        .upgrade_data()
+        .await
+        .context("upgrading stored data")?;
     let steward = match &cfg.geoip.database {
         Some(path) => steward.with_locator(Arc::new(
             crate::geo::GeoIp::open(path).map_err(anyhow::Error::msg)?,

@@ -172,6 +172,45 @@ impl AccountStore for SqlStore {
         .await
     }
 
+    async fn email_keys_after(
+        &self,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<(Uuid, String, String)>> {
+        on_db!(self, read, |pool| {
+            let rows = sqlx::query(
+                "SELECT id, email, email_key FROM accounts WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2",
+            )
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+            .map_err(backend)?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get("id")?,
+                        r.try_get("email")?,
+                        r.try_get("email_key")?,
+                    ))
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()
+                .map_err(backend)
+        })
+    }
+
+    async fn set_email_key(&self, account_id: Uuid, key: &str) -> StoreResult<()> {
+        on_db!(self, write, |pool| {
+            sqlx::query("UPDATE accounts SET email_key = $1 WHERE id = $2")
+                .bind(key)
+                .bind(account_id)
+                .execute(pool)
+                .await
+                .map(|_| ())
+                .map_err(backend)
+        })
+    }
+
     async fn update_password_hash(
         &self,
         account_id: Uuid,

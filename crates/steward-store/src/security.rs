@@ -50,6 +50,39 @@ impl SecurityStore for SqlStore {
         })
     }
 
+    async fn data_version(&self, name: &str) -> StoreResult<i64> {
+        on_db!(self, read, |pool| {
+            let row = sqlx::query("SELECT version FROM data_versions WHERE name = $1")
+                .bind(name)
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?;
+            row.map_or(Ok(0), |r| r.try_get::<i64, _>("version"))
+                .map_err(backend)
+        })
+    }
+
+    async fn set_data_version(
+        &self,
+        name: &str,
+        version: i64,
+        now: OffsetDateTime,
+    ) -> StoreResult<()> {
+        on_db!(self, write, |pool| {
+            sqlx::query(
+                "INSERT INTO data_versions (name, version, updated_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (name) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at",
+            )
+            .bind(name)
+            .bind(version)
+            .bind(Ts(now))
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .map_err(backend)
+        })
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         on_db!(self, read, |pool| {
             sqlx::query("SELECT 1")

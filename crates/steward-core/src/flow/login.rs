@@ -354,29 +354,33 @@ impl Steward {
         Ok(())
     }
 
-    /// Resolves an email or username to an account, case-insensitively.
+    /// Resolves an email or username to an account, ignoring case and look-alikes.
     pub(crate) async fn find_by_identifier(&self, identifier: &str) -> CoreResult<Option<Account>> {
-        let id = identifier.trim();
-        if id.is_empty() || id.len() > MAX_IDENTIFIER {
+        let raw = identifier.trim();
+        if raw.is_empty() || raw.len() > MAX_IDENTIFIER {
             return Ok(None);
         }
-        Ok(if id.contains('@') {
-            self.store.account_by_email(&email_key(id)).await?
+        let key = normalise_identifier(raw);
+        Ok(if key.contains('@') {
+            self.store.account_by_email(&key).await?
         } else {
-            self.store
-                .account_by_username(&id.to_ascii_lowercase())
-                .await?
+            self.store.account_by_username(&key).await?
         })
     }
 }
 
+/// The identifier as looked up and as counted by the sign-in throttle: one key for
+/// every way of writing it (case, fullwidth, look-alikes from other scripts), so no
+/// spelling buys extra guesses.
 fn normalise_identifier(identifier: &str) -> String {
-    let id = identifier.trim();
-    let id: String = id.chars().take(MAX_IDENTIFIER).collect();
+    let id: String = crate::text::nfkc(identifier.trim())
+        .chars()
+        .take(MAX_IDENTIFIER)
+        .collect();
     if id.contains('@') {
         email_key(&id)
     } else {
-        id.to_ascii_lowercase()
+        crate::text::fold_lookalikes(&id)
     }
 }
 

@@ -6,6 +6,7 @@ pub mod recovery;
 pub mod registration;
 pub mod sessions;
 pub mod settings;
+pub mod upgrades;
 pub mod verification;
 
 #[cfg(test)]

@@ -71,7 +71,7 @@ impl Transport {
         mail: &OutgoingMail,
         message_id: String,
     ) -> anyhow::Result<()> {
-        let to: Mailbox = mail.to.parse()?;
+        let to: Mailbox = deliverable(&mail.to).parse()?;
         let mut builder = Message::builder()
             .from(from.clone())
             .to(to)
@@ -240,6 +240,18 @@ fn message_id_domain(public_url: &str) -> anyhow::Result<String> {
 fn backoff(attempts: i32) -> time::Duration {
     let exp = u32::try_from(attempts.clamp(1, 20)).unwrap_or(1);
     time::Duration::seconds(2i64.saturating_pow(exp).min(600))
+}
+
+/// The address with its domain in ASCII (IDNA), as SMTP carries it: accounts keep
+/// `ben@bücher.example` as typed, mail goes to `ben@xn--bcher-kva.example`.
+fn deliverable(address: &str) -> String {
+    match address.rsplit_once('@') {
+        Some((local, domain)) => match idna::domain_to_ascii(domain) {
+            Ok(ascii) => format!("{local}@{ascii}"),
+            Err(_) => address.to_owned(),
+        },
+        None => address.to_owned(),
+    }
 }
 
 #[cfg(test)]

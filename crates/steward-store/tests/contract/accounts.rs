@@ -150,3 +150,42 @@ pub(super) async fn a_newer_reset_link_voids_older_ones(s: &SqlStore) {
         "expired after an hour"
     );
 }
+
+pub(super) async fn email_keys_are_paged_in_id_order_and_can_be_recomputed(s: &SqlStore) {
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let (new, _) = new_account(&format!("p{n}@example.com"), &format!("p{n}"));
+        s.create_account(&new).await.unwrap();
+        ids.push(new.account.id);
+    }
+    ids.sort();
+    let first = s.email_keys_after(None, 3).await.unwrap();
+    let rest = s.email_keys_after(Some(first[2].0), 3).await.unwrap();
+    let seen: Vec<Uuid> = first.iter().chain(&rest).map(|r| r.0).collect();
+    assert_eq!(seen, ids);
+    assert!(
+        s.email_keys_after(Some(ids[4]), 3)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let (_, email, key) = &first[0];
+    assert_eq!(email, key, "test addresses are their own keys");
+
+    s.set_email_key(ids[0], "folded@example.com").await.unwrap();
+    assert_eq!(
+        s.account_by_email("folded@example.com")
+            .await
+            .unwrap()
+            .map(|a| a.id),
+        Some(ids[0])
+    );
+    let taken = s.set_email_key(ids[1], "folded@example.com").await;
+    assert!(matches!(taken, Err(StoreError::EmailTaken)), "{taken:?}");
+
+    assert_eq!(s.data_version("email_keys").await.unwrap(), 0);
+    s.set_data_version("email_keys", 2, t0()).await.unwrap();
+    s.set_data_version("email_keys", 3, t0()).await.unwrap();
+    assert_eq!(s.data_version("email_keys").await.unwrap(), 3);
+    assert_eq!(s.data_version("other").await.unwrap(), 0);
+}

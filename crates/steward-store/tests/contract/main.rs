@@ -234,6 +234,7 @@ contract!(
     notification_preferences_and_the_bell_round_trip,
     emailed_links_work_only_for_the_address_they_were_sent_to,
     credential_changes_cancel_a_pending_email_change,
+    email_keys_are_paged_in_id_order_and_can_be_recomputed,
 );
 
 #[tokio::test]

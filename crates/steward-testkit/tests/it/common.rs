@@ -57,3 +57,10 @@ pub fn python() -> String {
         .to_owned()
     })
 }
+
+/// A new client signed in to `username` (with the common password).
+pub async fn signed_in(s: &TestServer, username: &str) -> ApiClient {
+    let c = s.client().unwrap();
+    assert_eq!(sign_in(&c, username, PASSWORD, false).await.status, 200);
+    c
+}

@@ -222,3 +222,76 @@ async fn a_missing_or_malformed_robot_check_fails() {
     }
     assert_eq!(h.store.account_count(), 0);
 }
+
+#[tokio::test]
+async fn look_alike_addresses_are_one_address() {
+    let h = Harness::with_ada().await;
+    for twin in [
+        "\u{0430}da@example.com",
+        "ＡＤＡ@ＥＸＡＭＰＬＥ.ＣＯＭ",
+        "ada@ex\u{0430}mple.com",
+    ] {
+        h.register(twin, "ada2").await.unwrap();
+        assert_eq!(
+            h.store.account_count(),
+            1,
+            "{twin:?} made no second account"
+        );
+    }
+    // Sign-in finds the account by any of them too.
+    for twin in [
+        "\u{0430}da@example.com",
+        "ＡＤＡ@ＥＸＡＭＰＬＥ.ＣＯＭ",
+        "ａｄａ",
+    ] {
+        h.sign_in(twin, PASSWORD, false).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn keys_stored_by_an_older_version_are_recomputed_once_at_start() {
+    use crate::ports::{AccountStore, SecurityStore};
+    let h = Harness::with_ada().await;
+    h.register("zed@example.com", "zed").await.unwrap();
+    h.register("kim@example.com", "kim").await.unwrap();
+    let zed = h.account("zed").await;
+    let kim = h.account("kim").await;
+    // Before look-alikes were folded: a Cyrillic address kept its own key, and so did
+    // one that now looks like ada's.
+    h.store
+        .force_email(zed.id, "z\u{0435}d@example.org", "z\u{0435}d@example.org");
+    h.store
+        .force_email(kim.id, "\u{0430}da@example.com", "\u{0430}da@example.com");
+    h.store
+        .set_data_version("email_keys", 1, h.steward.now())
+        .await
+        .unwrap();
+
+    assert_eq!(h.steward.upgrade_data().await.unwrap(), 1);
+    assert_eq!(
+        h.store
+            .account_by_email("zed@example.org")
+            .await
+            .unwrap()
+            .map(|a| a.id),
+        Some(zed.id)
+    );
+    // Kim's address looks like ada's: ada keeps hers, kim keeps the old key.
+    assert_eq!(
+        h.store
+            .account_by_email("ada@example.com")
+            .await
+            .unwrap()
+            .map(|a| a.username),
+        Some("ada".into())
+    );
+    assert!(
+        h.store
+            .account_by_email("\u{0430}da@example.com")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(h.store.data_version("email_keys").await.unwrap(), 2);
+    assert_eq!(h.steward.upgrade_data().await.unwrap(), 0, "done once");
+}
