@@ -51,7 +51,7 @@ impl Steward {
     /// `ChallengeRequired` — the same for existing and unknown accounts; nothing a
     /// stranger does can refuse the owner outright. Browsers listed in `trusted_for`
     /// (those that signed in to the account before, as (account, when)) count apart, per
-    /// account, with a higher limit, and wait in the hasher's priority lane, so a flood
+    /// account and network, with a higher limit, and wait in the hasher's priority lane, so a flood
     /// of guesses elsewhere neither challenges nor delays them. A browser that signed in
     /// before the password was last changed or reset is trusted no more (neither here
     /// nor as a known device).
@@ -81,7 +81,13 @@ impl Steward {
             })
         });
         let (counter, key, lane) = match &account {
-            Some(a) if trusted => (&self.signin.vouched, a.id.to_string(), Lane::Priority),
+            // Per account and network: someone guessing with a stolen device cookie
+            // elsewhere brings the check onto themselves, not onto the owner's browsers.
+            Some(a) if trusted => {
+                let network = client.ip.map(truncate_ip).unwrap_or_default();
+                let key = format!("{}/{network}", a.id);
+                (&self.signin.vouched, key, Lane::Priority)
+            }
             _ => (
                 &self.signin.open,
                 normalise_identifier(identifier),

@@ -454,3 +454,40 @@ async fn a_successful_sign_in_resets_the_failure_count() {
     }
     h.sign_in("ada", PASSWORD, false).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_stolen_device_cookie_guessing_elsewhere_does_not_challenge_the_owners_network() {
+    let h = Harness::with(CoreConfig {
+        signin_failures_vouched: 3,
+        ..cheap_config()
+    })
+    .await;
+    h.register("ada@example.com", "ada").await.unwrap();
+    let ada = h.account("ada").await;
+    let trusted = [(ada.id, h.steward.now())];
+    h.advance(minutes(1));
+    let from = |ip: &str| ClientInfo {
+        ip: Some(ip.parse().unwrap()),
+        ..ClientInfo::default()
+    };
+    let thief = from("198.51.100.20");
+    for _ in 0..3 {
+        let err = h
+            .steward
+            .sign_in("ada", "guess", false, &thief, &trusted, None)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, CoreError::InvalidCredentials), "{err:?}");
+    }
+    let err = h
+        .steward
+        .sign_in("ada", PASSWORD, false, &thief, &trusted, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CoreError::ChallengeRequired), "{err:?}");
+    // The owner's browser, at home, is not asked.
+    h.steward
+        .sign_in("ada", PASSWORD, false, &from("203.0.113.5"), &trusted, None)
+        .await
+        .unwrap();
+}
