@@ -340,10 +340,10 @@ pub trait SecurityStore: Send + Sync {
     async fn ping(&self) -> StoreResult<()>;
 }
 
-/// What happened to a single-use OAuth secret (code or refresh token) presented again.
+/// Where a single-use OAuth secret (an authorization code) stands when presented.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Redeemed<T> {
-    /// First use: here it is (now used up).
+    /// Live and not redeemed yet: here it is (still usable until a redemption commits).
     Fresh(T),
     /// Used before: a replay. The session it led to, to end (theft detection).
     Replayed {
@@ -386,22 +386,25 @@ pub trait OAuthStore: Send + Sync {
         event: &SecurityEvent,
         now: OffsetDateTime,
     ) -> StoreResult<bool>;
-    /// Uses up an authorization code.
-    async fn redeem_code(
+    /// Where an authorization code stands, without using it up (the checks of a
+    /// token request come first; only a successful one redeems it).
+    async fn peek_code(
         &self,
         hash: &SecretHash,
         now: OffsetDateTime,
     ) -> StoreResult<Redeemed<AuthCode>>;
-    /// Stores an app's sign-in: the session (its token hash is the access token's),
-    /// its first refresh token, and the code it came from (so a replay of the code
-    /// finds it), atomically.
+    /// Stores an app's sign-in: the session (its token hash is the access token's) and
+    /// its first refresh token, atomically. With `code`, the code is redeemed in the
+    /// same transaction (remembering the session, so a replay finds it), and only if it
+    /// is live and unredeemed at `now`: otherwise nothing is stored and the answer is
+    /// `false` (a concurrent redemption won).
     async fn create_app_session(
         &self,
         session: &Session,
         refresh: Option<&SecretHash>,
         code: Option<&SecretHash>,
         now: OffsetDateTime,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<bool>;
     /// The live session a refresh token belongs to and whether the token was used.
     async fn refresh_token_session(
         &self,

@@ -30,7 +30,7 @@ pub struct TokenResponse {
 pub struct OAuthErrorBody {
     /// `invalid_request`, `invalid_client`, `invalid_grant`, `unauthorized_client`,
     /// `unsupported_grant_type`, `invalid_scope`, `authorization_pending`, `slow_down`,
-    /// `access_denied`, `expired_token`.
+    /// `access_denied`, `expired_token`, `temporarily_unavailable` (429, per-IP limit).
     pub error: String,
     /// A sentence for the developer.
     pub error_description: String,

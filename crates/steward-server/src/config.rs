@@ -194,6 +194,9 @@ pub struct LogConfig {
 pub struct LimitsConfig {
     /// Requests per minute one IP may make to credential endpoints (sign-in, sign-up, recovery, …).
     pub credential_per_ip_per_minute: u32,
+    /// Requests per minute one IP may make to the OAuth token, introspection and
+    /// revocation endpoints (a bucket of its own: an app's backend makes many).
+    pub token_per_ip_per_minute: u32,
     /// Failed sign-ins on one account before it slows down (per 15 minutes).
     pub signin_failures_per_account: u32,
     /// Emails one address may be sent on request per hour (sign-up, confirmation, recovery).
@@ -284,6 +287,7 @@ impl Default for LimitsConfig {
     fn default() -> Self {
         Self {
             credential_per_ip_per_minute: 30,
+            token_per_ip_per_minute: 600,
             signin_failures_per_account: 10,
             emails_per_address_per_hour: 5,
             max_body_bytes: 64 * 1024,

@@ -127,22 +127,12 @@ impl Steward {
         let hash = parse_secret(presented)
             .ok_or_else(|| invalid_grant("The code is invalid or expired."))?;
         let now = self.now();
-        let code = match self.store.redeem_code(&hash, now).await? {
+        // Only looked at here: it is redeemed with the tokens, once every check passed,
+        // so a request from another client or with a wrong verifier leaves it to its app.
+        let code = match self.store.peek_code(&hash, now).await? {
             Redeemed::Fresh(code) => code,
-            Redeemed::Replayed {
-                account_id,
-                session_id,
-            } => {
-                // RFC 6749 §4.1.2: a code used twice may have been stolen; end what it gave.
-                if let Some(id) = session_id {
-                    let event =
-                        SecurityEvent::new(account_id, EventKind::AppTokenReused, from, now)
-                            .detail(client.name.clone());
-                    self.store.end_session(account_id, id, Some(&event)).await?;
-                    self.account_changed(account_id);
-                }
-                tracing::warn!(client = %client.id, "authorization code replayed");
-                return Err(invalid_grant("The code was already used."));
+            replayed @ Redeemed::Replayed { .. } => {
+                return Err(self.code_replayed(replayed, client, from, now).await?);
             }
             Redeemed::Unknown => return Err(invalid_grant("The code is invalid or expired.")),
         };
@@ -184,6 +174,29 @@ impl Steward {
             auth_time: code.auth_time,
         };
         self.issue_tokens(&grant, Some(&hash), from).await
+    }
+
+    /// A redeemed code came back: RFC 6749 §4.1.2 says it may have been stolen, so the
+    /// sign-in its first use made ends. Returns the error to answer.
+    async fn code_replayed(
+        &self,
+        state: Redeemed<crate::ports::AuthCode>,
+        client: &Client,
+        from: &ClientInfo,
+        now: OffsetDateTime,
+    ) -> CoreResult<CoreError> {
+        if let Redeemed::Replayed {
+            account_id,
+            session_id: Some(id),
+        } = state
+        {
+            let event = SecurityEvent::new(account_id, EventKind::AppTokenReused, from, now)
+                .detail(client.name.clone());
+            self.store.end_session(account_id, id, Some(&event)).await?;
+            self.account_changed(account_id);
+        }
+        tracing::warn!(client = %client.id, "authorization code replayed");
+        Ok(invalid_grant("The code was already used."))
     }
 
     async fn refresh(
@@ -335,9 +348,18 @@ impl Steward {
                 auth_time: grant.auth_time,
             }),
         };
-        self.store
+        let stored = self
+            .store
             .create_app_session(&session, refresh.as_ref().map(|r| &r.hash), code, now)
             .await?;
+        if !stored {
+            // Another request redeemed the code between our look and this write.
+            let Some(hash) = code else {
+                return Err(CoreError::Internal("an app session was refused".into()));
+            };
+            let state = self.store.peek_code(hash, now).await?;
+            return Err(self.code_replayed(state, grant.client, from, now).await?);
+        }
         let id_token = grant
             .scopes
             .contains(&Scope::OpenId)

@@ -39,6 +39,8 @@ struct OAuthError {
     status: StatusCode,
     body: OAuthErrorBody,
     bearer: bool,
+    /// For 429: how long to wait (`Retry-After`).
+    retry_after: Option<std::time::Duration>,
 }
 
 impl OAuthError {
@@ -54,8 +56,33 @@ impl OAuthError {
                 error_description: description.into(),
             },
             bearer: false,
+            retry_after: None,
         }
     }
+
+    /// Over a per-IP limit: 429 with `Retry-After`.
+    fn rate_limited(error: &str, wait: std::time::Duration) -> Self {
+        let mut err = Self::new(
+            error,
+            format!(
+                "Too many requests from this address. Try again in {} seconds.",
+                wait.as_secs().max(1)
+            ),
+        );
+        err.status = StatusCode::TOO_MANY_REQUESTS;
+        err.retry_after = Some(wait);
+        err
+    }
+}
+
+/// The per-IP bucket of the token, introspection and revocation endpoints.
+fn token_limit(st: &AppState, client: &Client) -> Result<(), OAuthError> {
+    st.limits.token_ip(client.ip()).map_err(|e| {
+        OAuthError::rate_limited(
+            "temporarily_unavailable",
+            e.retry_after().unwrap_or(std::time::Duration::from_secs(1)),
+        )
+    })
 }
 
 impl From<CoreError> for OAuthError {
@@ -76,6 +103,7 @@ impl From<CoreError> for OAuthError {
                         error_description: "Try again shortly.".into(),
                     },
                     bearer: false,
+                    retry_after: None,
                 }
             }
         }
@@ -86,12 +114,7 @@ impl From<ApiError> for OAuthError {
     fn from(e: ApiError) -> Self {
         match e {
             ApiError::Core(c) => c.into(),
-            ApiError::RateLimited(d) => {
-                let mut err = Self::new("slow_down", "Too many requests. Try again later.");
-                err.status = StatusCode::TOO_MANY_REQUESTS;
-                let _ = d;
-                err
-            }
+            ApiError::RateLimited(d) => Self::rate_limited("slow_down", d),
             other => Self::new("invalid_request", other.to_string()),
         }
     }
@@ -102,6 +125,12 @@ impl IntoResponse for OAuthError {
         let mut res = (self.status, Json(self.body.clone())).into_response();
         let h = res.headers_mut();
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(wait) = self.retry_after {
+            h.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(wait.as_secs().max(1)),
+            );
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             let challenge = if self.bearer {
                 format!(
@@ -248,6 +277,7 @@ async fn token(
     headers: HeaderMap,
     f: Result<Form<TokenForm>, FormRejection>,
 ) -> Result<Response, OAuthError> {
+    token_limit(&st, &client)?;
     let f = form(f)?;
     let creds = credentials(&headers, f.client_id, f.client_secret)?;
     let req = TokenRequest {
@@ -279,6 +309,7 @@ async fn revoke(
     headers: HeaderMap,
     f: Result<Form<TokenParam>, FormRejection>,
 ) -> Result<Response, OAuthError> {
+    token_limit(&st, &client)?;
     let f = form(f)?;
     let creds = credentials(&headers, f.client_id, f.client_secret)?;
     let token = f
@@ -293,9 +324,11 @@ async fn revoke(
 /// `POST /oauth/introspect` (RFC 7662).
 async fn introspect(
     State(st): State<AppState>,
+    client: Client,
     headers: HeaderMap,
     f: Result<Form<TokenParam>, FormRejection>,
 ) -> Result<Response, OAuthError> {
+    token_limit(&st, &client)?;
     let f = form(f)?;
     let creds = credentials(&headers, f.client_id, f.client_secret)?;
     let token = f
@@ -313,6 +346,7 @@ async fn userinfo(State(st): State<AppState>, headers: HeaderMap) -> Result<Resp
             error_description: why.into(),
         },
         bearer: true,
+        retry_after: None,
     };
     let token =
         bearer(&headers).ok_or_else(|| invalid("Send the access token as a Bearer token."))?;

@@ -10,6 +10,7 @@ mod common;
 mod mail;
 mod notify;
 mod oauth;
+mod oidc;
 mod ops;
 mod pages;
 mod password;
