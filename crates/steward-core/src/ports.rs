@@ -483,8 +483,12 @@ pub trait OAuthStore: Send + Sync {
     async fn signing_keys(&self) -> StoreResult<Vec<StoredKey>>;
     /// Adds a signing key.
     async fn add_signing_key(&self, key: &StoredKey) -> StoreResult<()>;
-    /// Deletes signing keys created before `before`; returns how many.
-    async fn delete_signing_keys_before(&self, before: OffsetDateTime) -> StoreResult<u64>;
+    /// Deletes the signing keys of algorithm `alg` created before `before`; returns how many.
+    async fn delete_signing_keys_before(
+        &self,
+        alg: &str,
+        before: OffsetDateTime,
+    ) -> StoreResult<u64>;
 
     /// Deletes expired requests, codes and device grants; returns how many.
     async fn purge_oauth(&self, now: OffsetDateTime) -> StoreResult<u64>;
@@ -507,6 +511,8 @@ pub struct RegisteredClient {
     pub scopes: String,
     /// SHA-256 of the client secret; `None` for a public client.
     pub secret_hash: Option<SecretHash>,
+    /// `id_token_signed_response_alg`: `ES256` or `RS256`.
+    pub id_token_alg: String,
     /// Registered at.
     pub created_at: OffsetDateTime,
 }
@@ -637,7 +643,7 @@ pub struct Disclosure {
 pub struct StoredKey {
     /// Key id.
     pub kid: String,
-    /// `ES256`.
+    /// `ES256` or `RS256`.
     pub alg: String,
     /// Sealed PKCS#8 private key.
     pub sealed: Vec<u8>,
@@ -743,10 +749,18 @@ impl<T> Store for T where
 {
 }
 
-/// Signs ID tokens with the current signing key (the server's key ring).
+/// Signs ID tokens with the current signing keys (the server's key ring).
 pub trait TokenSigner: Send + Sync + std::fmt::Debug {
-    /// A compact JWS of `claims`.
-    fn sign(&self, claims: &serde_json::Value) -> Result<String, String>;
+    /// A compact JWS of `claims` by the current key of `alg`; `Ok(None)` while no key
+    /// of that algorithm is loaded yet (an RSA key is still being made).
+    fn sign(
+        &self,
+        alg: crate::oauth::client::IdTokenAlg,
+        claims: &serde_json::Value,
+    ) -> Result<Option<String>, String>;
+    /// The claims of a JWS signed by one of the published keys (signature checked,
+    /// expiry not: an `id_token_hint` may have expired); `None` for anything else.
+    fn verify(&self, token: &str) -> Option<serde_json::Value>;
 }
 
 /// Approximate location of an address, from a GeoIP database the operator configured.

@@ -55,6 +55,7 @@ macro_rules! impl_row_ext {
                         .try_get::<Option<Vec<u8>>, _>("secret_hash")?
                         .map(hash_of)
                         .transpose()?,
+                    id_token_alg: self.try_get("id_token_signed_response_alg")?,
                     created_at: self.try_get::<Ts, _>("created_at")?.0,
                 })
             }
@@ -151,8 +152,9 @@ impl OAuthStore for SqlStore {
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         on_db!(self, write, |pool| {
             sqlx::query(
-                "INSERT INTO oauth_clients (id, owner_id, name, redirect_uris, logo_url, scopes, secret_hash, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "INSERT INTO oauth_clients (id, owner_id, name, redirect_uris, logo_url, scopes, secret_hash, created_at,
+                                            id_token_signed_response_alg)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(&c.id)
             .bind(c.owner_id)
@@ -162,6 +164,7 @@ impl OAuthStore for SqlStore {
             .bind(&c.scopes)
             .bind(c.secret_hash.as_ref().map(|h| h.0.to_vec()))
             .bind(Ts(c.created_at))
+            .bind(&c.id_token_alg)
             .execute(pool)
             .await
             .map(|_| ())
@@ -809,9 +812,14 @@ impl OAuthStore for SqlStore {
         })
     }
 
-    async fn delete_signing_keys_before(&self, before: OffsetDateTime) -> StoreResult<u64> {
+    async fn delete_signing_keys_before(
+        &self,
+        alg: &str,
+        before: OffsetDateTime,
+    ) -> StoreResult<u64> {
         on_db!(self, write, |pool| {
-            sqlx::query("DELETE FROM signing_keys WHERE created_at < $1")
+            sqlx::query("DELETE FROM signing_keys WHERE alg = $1 AND created_at < $2")
+                .bind(alg)
                 .bind(Ts(before))
                 .execute(pool)
                 .await

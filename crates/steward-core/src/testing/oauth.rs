@@ -415,10 +415,16 @@ impl OAuthStore for MemStore {
         Ok(())
     }
 
-    async fn delete_signing_keys_before(&self, before: OffsetDateTime) -> StoreResult<u64> {
+    async fn delete_signing_keys_before(
+        &self,
+        alg: &str,
+        before: OffsetDateTime,
+    ) -> StoreResult<u64> {
         let mut st = self.lock();
         let n = st.oauth.keys.len();
-        st.oauth.keys.retain(|k| k.created_at >= before);
+        st.oauth
+            .keys
+            .retain(|k| k.alg != alg || k.created_at >= before);
         Ok((n - st.oauth.keys.len()) as u64)
     }
 

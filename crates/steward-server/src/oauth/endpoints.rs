@@ -14,7 +14,8 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::json;
 use steward_core::CoreError;
-use steward_core::oauth::client::Scope;
+use steward_core::oauth::client::{IdTokenAlg, Scope};
+use steward_core::oauth::prompt::PROMPT_VALUES;
 use steward_core::oauth::token::{ClientCredentials, TokenRequest};
 use steward_proto::oauth::OAuthErrorBody;
 
@@ -46,10 +47,10 @@ struct OAuthError {
 impl OAuthError {
     fn new(error: &str, description: impl Into<String>) -> Self {
         Self {
-            status: if error == "invalid_client" {
-                StatusCode::UNAUTHORIZED
-            } else {
-                StatusCode::BAD_REQUEST
+            status: match error {
+                "invalid_client" => StatusCode::UNAUTHORIZED,
+                "temporarily_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::BAD_REQUEST,
             },
             body: OAuthErrorBody {
                 error: error.to_owned(),
@@ -220,11 +221,12 @@ async fn discovery(State(st): State<AppState>) -> Response {
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["ES256"],
+        "id_token_signing_alg_values_supported": IdTokenAlg::ALL.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
+        "prompt_values_supported": PROMPT_VALUES,
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid", "preferred_username", "email", "email_verified"],
         "authorization_response_iss_parameter_supported": true,
         "request_parameter_supported": false,

@@ -46,6 +46,7 @@ fn app(owner_id: Uuid, id: &str) -> RegisteredClient {
         logo_url: None,
         scopes: "openid email".into(),
         secret_hash: Some(NewSecret::generate().hash),
+        id_token_alg: "RS256".into(),
         created_at: t0(),
     }
 }
@@ -457,7 +458,14 @@ pub(super) async fn signing_keys_are_kept_in_order_and_retired(s: &SqlStore) {
         sealed: vec![1, 2, 3],
         created_at: at,
     };
+    let rsa = StoredKey {
+        kid: "r".into(),
+        alg: "RS256".into(),
+        sealed: vec![4, 5, 6],
+        created_at: t0() - Duration::days(1),
+    };
     s.add_signing_key(&key("a", t0())).await.unwrap();
+    s.add_signing_key(&rsa).await.unwrap();
     s.add_signing_key(&key("b", t0() + Duration::days(30)))
         .await
         .unwrap();
@@ -468,11 +476,24 @@ pub(super) async fn signing_keys_are_kept_in_order_and_retired(s: &SqlStore) {
         .into_iter()
         .map(|k| k.kid)
         .collect();
-    assert_eq!(kids, vec!["a", "b"]);
     assert_eq!(
-        s.delete_signing_keys_before(t0() + Duration::days(30))
+        kids,
+        vec!["r", "a", "b"],
+        "oldest first, whatever the algorithm"
+    );
+    assert_eq!(
+        s.delete_signing_keys_before("ES256", t0() + Duration::days(30))
             .await
             .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.signing_keys().await.unwrap(),
+        vec![rsa.clone(), key("b", t0() + Duration::days(30))],
+        "retiring one algorithm's keys leaves the other's"
+    );
+    assert_eq!(
+        s.delete_signing_keys_before("RS256", t0()).await.unwrap(),
         1
     );
     assert_eq!(
