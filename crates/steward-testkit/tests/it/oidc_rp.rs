@@ -60,9 +60,10 @@ impl Rp {
             client_id: r.json["app"]["client_id"].as_str().unwrap().to_owned(),
             secret: r.json["client_secret"].as_str().unwrap().to_owned(),
             redirect: redirect.to_owned(),
+            // What the server says it stored (ES256 when it says nothing).
             alg: r.json["app"]["id_token_signed_response_alg"]
                 .as_str()
-                .unwrap()
+                .unwrap_or("ES256")
                 .to_owned(),
         }
     }
