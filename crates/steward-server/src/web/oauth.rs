@@ -187,7 +187,9 @@ async fn authorize(
             }
             // Sent back at once only to the built-in apps (loopback). A third-party
             // app is registered by anyone, so an automatic redirect to it would make
-            // Steward an open redirector (RFC 9700 §4.11.2): the person clicks.
+            // Steward an open redirector (RFC 9700 §4.11.2): the person clicks. A
+            // request that asked for no page at all (prompt=none) gets no page either:
+            // its answers are redirected anyway (OpenID Connect Core §3.1.2.6).
             let first_party = match params.client_id.as_deref() {
                 Some(id) => st
                     .steward
@@ -196,7 +198,11 @@ async fn authorize(
                     .is_some_and(|c| c.first_party),
                 None => false,
             };
-            if first_party {
+            let silent = params
+                .prompt
+                .as_deref()
+                .is_some_and(|p| p.split_ascii_whitespace().any(|w| w == "none"));
+            if first_party || silent {
                 see_other(redirect_uri.as_str())
             } else {
                 page(

@@ -51,6 +51,11 @@ async fn prompt_none_answers_the_app_without_any_page() {
     let back = app_landing(visit(&ada, &st.path(&s.base)).await);
     assert_eq!(cli.finish(&st, &back).await["error"], "invalid_request");
 
+    // A malformed prompt=none request of a third-party app is answered, not shown.
+    let st = rp.start(json!({"prompt": "none", "max_age": "soon"})).await;
+    let back = app_landing(visit(&ada, &st.path(&s.base)).await);
+    assert_eq!(rp.finish(&st, &back).await["error"], "invalid_request");
+
     // A sign-in older than max_age would need the password: login_required.
     s.advance(time::Duration::minutes(10));
     let st = rp.start(json!({"prompt": "none", "max_age": 60})).await;
