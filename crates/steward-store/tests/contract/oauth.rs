@@ -131,10 +131,8 @@ pub(super) async fn refresh_tokens_rotate_once_and_a_replay_is_recognised(s: &Sq
     );
 }
 
-pub(super) async fn codes_are_issued_from_live_requests_and_redeemed_once(s: &SqlStore) {
-    let (new, _) = new_account("cody@example.com", "cody");
-    s.create_account(&new).await.unwrap();
-    let id = new.account.id;
+/// A live authorization request of the CLI, stored.
+async fn saved_request(s: &SqlStore) -> (NewSecret, StoredRequest) {
     let handle = NewSecret::generate();
     let req = StoredRequest {
         client_id: "steward-cli".into(),
@@ -144,7 +142,15 @@ pub(super) async fn codes_are_issued_from_live_requests_and_redeemed_once(s: &Sq
         used_at: None,
     };
     s.save_request(&handle.hash, &req).await.unwrap();
-    assert_eq!(s.request(&handle.hash).await.unwrap(), Some(req.clone()));
+    (handle, req)
+}
+
+pub(super) async fn codes_are_issued_from_live_requests_and_redeemed_once(s: &SqlStore) {
+    let (new, _) = new_account("cody@example.com", "cody");
+    s.create_account(&new).await.unwrap();
+    let id = new.account.id;
+    let (handle, req) = saved_request(s).await;
+    assert_eq!(s.request(&handle.hash).await.unwrap(), Some(req));
     let c = NewSecret::generate();
     let ev = event(id, EventKind::AppAuthorized, t0());
     let late = t0() + Duration::minutes(5);
@@ -255,15 +261,7 @@ pub(super) async fn concurrent_redemptions_of_one_code_store_one_sign_in(s: &Sql
     let (new, _) = new_account("race@example.com", "race");
     s.create_account(&new).await.unwrap();
     let id = new.account.id;
-    let handle = NewSecret::generate();
-    let req = StoredRequest {
-        client_id: "steward-cli".into(),
-        request: "{}".into(),
-        created_at: t0(),
-        expires_at: t0() + Duration::minutes(5),
-        used_at: None,
-    };
-    s.save_request(&handle.hash, &req).await.unwrap();
+    let (handle, _) = saved_request(s).await;
     let c = NewSecret::generate();
     let ev = event(id, EventKind::AppAuthorized, t0());
     assert!(

@@ -416,41 +416,9 @@ async fn a_third_party_app_is_registered_consented_to_listed_and_removed_in_chro
     let d = &browser.driver;
     d.goto(&format!("{}/developer/apps", s.base)).await.unwrap();
     sign_in_and_skip_welcome(d, "ada").await;
-    wait_for(d, &["Register an app"]).await;
-    d.find(By::Id("name"))
-        .await
-        .unwrap()
-        .send_keys("Example Notes")
-        .await
-        .unwrap();
     let redirect = "http://127.0.0.1:9/callback";
-    d.find(By::Id("redirect_uris"))
-        .await
-        .unwrap()
-        .send_keys(redirect)
-        .await
-        .unwrap();
-    click(d, By::Css("input[name='scope_email']")).await;
-    click(
-        d,
-        By::Css("form[action='/developer/apps'] button[type='submit']"),
-    )
-    .await;
-    wait_for(d, &["is registered"]).await;
-    let client_id = d
-        .find(By::Id("client-id"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let secret = d
-        .find(By::Id("client-secret"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (client_id, secret) =
+        crate::oidc_pages::register_on_page(d, "Example Notes", redirect, None).await;
 
     let ch = challenge(VERIFIER);
     let q = query(&[

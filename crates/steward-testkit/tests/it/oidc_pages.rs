@@ -28,6 +28,44 @@ async fn done_target(d: &WebDriver, redirect: &str) -> String {
     );
 }
 
+/// Registers an app (openid and email) on the Your Apps page the browser is on;
+/// returns its client id and secret. `alg` picks its ID token signature.
+pub(crate) async fn register_on_page(
+    d: &WebDriver,
+    name: &str,
+    redirect: &str,
+    alg: Option<&str>,
+) -> (String, String) {
+    wait_for(d, &["Register an app"]).await;
+    for (id, text) in [("name", name), ("redirect_uris", redirect)] {
+        d.find(By::Id(id))
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+    }
+    click(d, By::Css("input[name='scope_email']")).await;
+    if let Some(alg) = alg {
+        click(
+            d,
+            By::Css(format!(
+                "#id_token_signed_response_alg option[value='{alg}']"
+            )),
+        )
+        .await;
+    }
+    click(
+        d,
+        By::Css("form[action='/developer/apps'] button[type='submit']"),
+    )
+    .await;
+    wait_for(d, &["is registered"]).await;
+    let text =
+        |id: &'static str| async move { d.find(By::Id(id)).await.unwrap().text().await.unwrap() };
+    (text("client-id").await, text("client-secret").await)
+}
+
 #[tokio::test]
 async fn rs256_apps_re_authentication_and_account_choice_work_in_chromium() {
     let s = TestServer::start().await.unwrap();
@@ -39,43 +77,18 @@ async fn rs256_apps_re_authentication_and_account_choice_work_in_chromium() {
     // Your Apps: register an app whose ID tokens are RS256.
     d.goto(&format!("{}/developer/apps", s.base)).await.unwrap();
     sign_in_and_skip_welcome(d, "ada").await;
-    wait_for(d, &["Register an app"]).await;
-    d.find(By::Id("name"))
-        .await
-        .unwrap()
-        .send_keys("Strict RP")
-        .await
-        .unwrap();
     let redirect = format!("{}/rp-callback", s.base);
     let redirect = redirect.as_str();
-    d.find(By::Id("redirect_uris"))
-        .await
-        .unwrap()
-        .send_keys(redirect)
-        .await
-        .unwrap();
-    click(d, By::Css("input[name='scope_email']")).await;
-    click(
-        d,
-        By::Css("#id_token_signed_response_alg option[value='RS256']"),
-    )
-    .await;
-    click(
-        d,
-        By::Css("form[action='/developer/apps'] button[type='submit']"),
-    )
-    .await;
-    let listed = wait_for(d, &["is registered"]).await;
+    let (client_id, secret) = register_on_page(d, "Strict RP", redirect, Some("RS256")).await;
+    let listed = d.source().await.unwrap();
     assert!(
         listed.contains("<dd class=\"id-token-alg\">RS256</dd>"),
         "{listed}"
     );
-    let text =
-        |id: &'static str| async move { d.find(By::Id(id)).await.unwrap().text().await.unwrap() };
     let rp = Rp {
         base: s.base.clone(),
-        client_id: text("client-id").await,
-        secret: text("client-secret").await,
+        client_id,
+        secret,
         redirect: redirect.into(),
         alg: "RS256".into(),
     };
