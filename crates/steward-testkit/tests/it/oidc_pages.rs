@@ -10,7 +10,7 @@ use thirtyfour::prelude::*;
 
 use crate::cli::{click, sign_in_and_skip_welcome, sign_in_on_page, wait_for};
 use crate::common::{PASSWORD, confirmed_account};
-use crate::oidc_rp::{Rp, sync_clock};
+use crate::oidc_rp::{Rp, clock_ahead};
 
 /// Where the "You are signed in" page took the browser: the app's callback (a
 /// page of the test server, so the browser really arrives there).
@@ -105,7 +105,7 @@ async fn rs256_apps_re_authentication_and_account_choice_work_in_chromium() {
     // prompt=login with max_age=0: the password is asked again, auth_time moves, and
     // the strict client (which checks auth_time against max_age) accepts the token.
     tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-    sync_clock(&s);
+    clock_ahead(&s, time::Duration::seconds(30));
     let st = rp.start(json!({"prompt": "login", "max_age": 0})).await;
     d.goto(&st.url).await.unwrap();
     let page = wait_for(d, &["Confirm it"]).await;

@@ -8,7 +8,7 @@ use steward_testkit::{ApiClient, TestServer};
 
 use crate::common::{PASSWORD, confirmed_account, me};
 use crate::oidc_rp::{
-    Rp, allow, app_landing, first_sign_in, forwarded_to, hidden, page_landing, sync_clock, visit,
+    Rp, allow, app_landing, clock_ahead, first_sign_in, forwarded_to, hidden, page_landing, visit,
 };
 
 #[tokio::test]
@@ -95,7 +95,7 @@ async fn prompt_login_and_max_age_ask_for_the_password_again_and_move_auth_time(
     let signed_in_at = first["claims"]["auth_time"].as_i64().unwrap();
     // Real time passes (the relying party checks auth_time against its own clock).
     tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-    sync_clock(&s);
+    clock_ahead(&s, time::Duration::seconds(30));
 
     // Recent enough for max_age: no password, and auth_time is the first sign-in.
     let st = rp.start(json!({"max_age": 3600})).await;
@@ -125,8 +125,7 @@ async fn prompt_login_and_max_age_ask_for_the_password_again_and_move_auth_time(
     assert_eq!(me(&ada).await.0, 200, "still signed in, on the new session");
 
     // prompt=login: the same, even straight after.
-    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    sync_clock(&s);
+    s.advance(time::Duration::seconds(2));
     let st = rp.start(json!({"prompt": "login"})).await;
     let (page, path) = page_landing(visit(&ada, &st.path(&s.base)).await);
     assert!(path.starts_with("/signin?reauth=1"), "{path}");

@@ -258,10 +258,13 @@ pub(crate) async fn first_sign_in(rp: &Rp, c: &ApiClient) -> Value {
     rp.finish(&st, &back).await
 }
 
-/// Moves the server's (manual) clock to the real time, so the relying party's
-/// `auth_time` and `iat` checks compare like with like.
-pub(crate) fn sync_clock(s: &TestServer) {
-    let behind = time::OffsetDateTime::now_utc() - s.running.steward.now();
+/// Moves the server's (manual, standing) clock to `ahead` past the real time. A
+/// sign-in made after that carries an `auth_time` the relying party's real clock
+/// cannot find stale however slow the machine, while one made before the server
+/// started keeps the real time it had, which a strict client finds too old once
+/// more than its few seconds of tolerance have passed.
+pub(crate) fn clock_ahead(s: &TestServer, ahead: time::Duration) {
+    let behind = time::OffsetDateTime::now_utc() + ahead - s.running.steward.now();
     if behind > time::Duration::ZERO {
         s.advance(behind);
     }
