@@ -370,10 +370,10 @@ pub trait SecurityStore: Send + Sync {
     ) -> StoreResult<()>;
 }
 
-/// What happened to a single-use OAuth secret (code or refresh token) presented again.
+/// Where a single-use OAuth secret (an authorization code) stands when presented.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Redeemed<T> {
-    /// First use: here it is (now used up).
+    /// Live and not redeemed yet: here it is (still usable until a redemption commits).
     Fresh(T),
     /// Used before: a replay. The session it led to, to end (theft detection).
     Replayed {
@@ -416,22 +416,25 @@ pub trait OAuthStore: Send + Sync {
         event: &SecurityEvent,
         now: OffsetDateTime,
     ) -> StoreResult<bool>;
-    /// Uses up an authorization code.
-    async fn redeem_code(
+    /// Where an authorization code stands, without using it up (the checks of a
+    /// token request come first; only a successful one redeems it).
+    async fn peek_code(
         &self,
         hash: &SecretHash,
         now: OffsetDateTime,
     ) -> StoreResult<Redeemed<AuthCode>>;
-    /// Stores an app's sign-in: the session (its token hash is the access token's),
-    /// its first refresh token, and the code it came from (so a replay of the code
-    /// finds it), atomically.
+    /// Stores an app's sign-in: the session (its token hash is the access token's) and
+    /// its first refresh token, atomically. With `code`, the code is redeemed in the
+    /// same transaction (remembering the session, so a replay finds it), and only if it
+    /// is live and unredeemed at `now`: otherwise nothing is stored and the answer is
+    /// `false` (a concurrent redemption won).
     async fn create_app_session(
         &self,
         session: &Session,
         refresh: Option<&SecretHash>,
         code: Option<&SecretHash>,
         now: OffsetDateTime,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<bool>;
     /// The live session a refresh token belongs to and whether the token was used.
     async fn refresh_token_session(
         &self,
@@ -510,8 +513,12 @@ pub trait OAuthStore: Send + Sync {
     async fn signing_keys(&self) -> StoreResult<Vec<StoredKey>>;
     /// Adds a signing key.
     async fn add_signing_key(&self, key: &StoredKey) -> StoreResult<()>;
-    /// Deletes signing keys created before `before`; returns how many.
-    async fn delete_signing_keys_before(&self, before: OffsetDateTime) -> StoreResult<u64>;
+    /// Deletes the signing keys of algorithm `alg` created before `before`; returns how many.
+    async fn delete_signing_keys_before(
+        &self,
+        alg: &str,
+        before: OffsetDateTime,
+    ) -> StoreResult<u64>;
 
     /// Deletes expired requests, codes and device grants; returns how many.
     async fn purge_oauth(&self, now: OffsetDateTime) -> StoreResult<u64>;
@@ -534,6 +541,8 @@ pub struct RegisteredClient {
     pub scopes: String,
     /// SHA-256 of the client secret; `None` for a public client.
     pub secret_hash: Option<SecretHash>,
+    /// `id_token_signed_response_alg`: `ES256` or `RS256`.
+    pub id_token_alg: String,
     /// Registered at.
     pub created_at: OffsetDateTime,
 }
@@ -664,7 +673,7 @@ pub struct Disclosure {
 pub struct StoredKey {
     /// Key id.
     pub kid: String,
-    /// `ES256`.
+    /// `ES256` or `RS256`.
     pub alg: String,
     /// Sealed PKCS#8 private key.
     pub sealed: Vec<u8>,
@@ -770,10 +779,18 @@ impl<T> Store for T where
 {
 }
 
-/// Signs ID tokens with the current signing key (the server's key ring).
+/// Signs ID tokens with the current signing keys (the server's key ring).
 pub trait TokenSigner: Send + Sync + std::fmt::Debug {
-    /// A compact JWS of `claims`.
-    fn sign(&self, claims: &serde_json::Value) -> Result<String, String>;
+    /// A compact JWS of `claims` by the current key of `alg`; `Ok(None)` while no key
+    /// of that algorithm is loaded yet (an RSA key is still being made).
+    fn sign(
+        &self,
+        alg: crate::oauth::client::IdTokenAlg,
+        claims: &serde_json::Value,
+    ) -> Result<Option<String>, String>;
+    /// The claims of a JWS signed by one of the published keys (signature checked,
+    /// expiry not: an `id_token_hint` may have expired); `None` for anything else.
+    fn verify(&self, token: &str) -> Option<serde_json::Value>;
 }
 
 /// Approximate location of an address, from a GeoIP database the operator configured.

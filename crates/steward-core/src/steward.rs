@@ -50,8 +50,16 @@ pub struct Steward {
 struct NoSigner;
 
 impl TokenSigner for NoSigner {
-    fn sign(&self, _claims: &serde_json::Value) -> Result<String, String> {
+    fn sign(
+        &self,
+        _alg: crate::oauth::client::IdTokenAlg,
+        _claims: &serde_json::Value,
+    ) -> Result<Option<String>, String> {
         Err("no signing key is configured".into())
+    }
+
+    fn verify(&self, _token: &str) -> Option<serde_json::Value> {
+        None
     }
 }
 

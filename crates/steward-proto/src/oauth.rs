@@ -30,7 +30,7 @@ pub struct TokenResponse {
 pub struct OAuthErrorBody {
     /// `invalid_request`, `invalid_client`, `invalid_grant`, `unauthorized_client`,
     /// `unsupported_grant_type`, `invalid_scope`, `authorization_pending`, `slow_down`,
-    /// `access_denied`, `expired_token`.
+    /// `access_denied`, `expired_token`, `temporarily_unavailable` (429, per-IP limit).
     pub error: String,
     /// A sentence for the developer.
     pub error_description: String,
@@ -115,6 +115,9 @@ pub struct RegisterAppRequest {
     /// `true` for an app that cannot keep a secret (native, single-page): no client secret.
     #[serde(default)]
     pub public: bool,
+    /// How its ID tokens are signed: `ES256` (the default) or `RS256`.
+    #[serde(default)]
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 /// A registered app, as its owner sees it.
@@ -132,6 +135,8 @@ pub struct AppView {
     pub scopes: Vec<String>,
     /// Whether it is a public client (no secret).
     pub public: bool,
+    /// How its ID tokens are signed: `ES256` or `RS256`.
+    pub id_token_signed_response_alg: String,
     /// Registered at.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,

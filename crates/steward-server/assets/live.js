@@ -6,11 +6,20 @@
   if (!document.querySelector('meta[name="steward-live"]')) return;
   const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/api/v1/live";
   let wait = 500;
+  // A form this page submitted may itself end the session (signing in again to the
+  // same account replaces it): reloading then would cancel that navigation.
+  let leaving = false;
+  window.addEventListener("submit", (e) => {
+    // After every handler ran: a submit a script held back (proof of work) does not leave.
+    setTimeout(() => { if (!e.defaultPrevented) leaving = true; });
+  });
+  window.addEventListener("pagehide", () => { leaving = true; });
   const connect = () => {
     let opened = false;
     const ws = new WebSocket(url);
     ws.addEventListener("open", () => { opened = true; wait = 500; });
     ws.addEventListener("close", async (e) => {
+      if (leaving) return;
       if (e.code === 4001) { location.reload(); return; }
       // A refused handshake looks like any network failure (1006): if the session
       // ended meanwhile, show that rather than retrying forever.

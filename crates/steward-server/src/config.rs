@@ -242,6 +242,9 @@ pub struct LogConfig {
 pub struct LimitsConfig {
     /// Requests per minute one IP may make to credential endpoints (sign-in, sign-up, recovery, …).
     pub credential_per_ip_per_minute: u32,
+    /// Requests per minute one IP may make to the OAuth token, introspection and
+    /// revocation endpoints (a bucket of its own: an app's backend makes many).
+    pub token_per_ip_per_minute: u32,
     /// Failed sign-ins on one identifier (email or username) per 15 minutes before each
     /// further attempt needs a solved "I'm not a robot" check (`challenge_required`).
     pub signin_failures_per_account: u32,
@@ -350,6 +353,7 @@ impl Default for LimitsConfig {
     fn default() -> Self {
         Self {
             credential_per_ip_per_minute: 30,
+            token_per_ip_per_minute: 600,
             signin_failures_per_account: 10,
             signin_failures_vouched: 50,
             reauth_failures_per_session: 10,

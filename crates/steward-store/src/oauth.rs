@@ -55,6 +55,7 @@ macro_rules! impl_row_ext {
                         .try_get::<Option<Vec<u8>>, _>("secret_hash")?
                         .map(hash_of)
                         .transpose()?,
+                    id_token_alg: self.try_get("id_token_signed_response_alg")?,
                     created_at: self.try_get::<Ts, _>("created_at")?.0,
                 })
             }
@@ -151,8 +152,9 @@ impl OAuthStore for SqlStore {
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         on_db!(self, write, |pool| {
             sqlx::query(
-                "INSERT INTO oauth_clients (id, owner_id, name, redirect_uris, logo_url, scopes, secret_hash, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "INSERT INTO oauth_clients (id, owner_id, name, redirect_uris, logo_url, scopes, secret_hash, created_at,
+                                            id_token_signed_response_alg)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(&c.id)
             .bind(c.owner_id)
@@ -162,6 +164,7 @@ impl OAuthStore for SqlStore {
             .bind(&c.scopes)
             .bind(c.secret_hash.as_ref().map(|h| h.0.to_vec()))
             .bind(Ts(c.created_at))
+            .bind(&c.id_token_alg)
             .execute(pool)
             .await
             .map(|_| ())
@@ -320,40 +323,35 @@ impl OAuthStore for SqlStore {
         })
     }
 
-    async fn redeem_code(
+    async fn peek_code(
         &self,
         hash: &SecretHash,
         now: OffsetDateTime,
     ) -> StoreResult<Redeemed<AuthCode>> {
-        on_db!(self, write, |pool| {
-            let fresh = sqlx::query(
-                "UPDATE oauth_codes SET used_at = $1
-                 WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING *",
-            )
-            .bind(Ts(now))
-            .bind(&hash.0[..])
-            .fetch_optional(pool)
-            .await
-            .map_err(backend)?;
-            if let Some(r) = fresh {
-                let code = (|| -> Result<AuthCode, sqlx::Error> { Ok(code_from_row!(&r)) })()
-                    .map_err(backend)?;
-                return Ok(Redeemed::Fresh(code));
-            }
-            let used = sqlx::query(
-                "SELECT account_id, session_id FROM oauth_codes WHERE code_hash = $1 AND used_at IS NOT NULL",
-            )
-            .bind(&hash.0[..])
-            .fetch_optional(pool)
-            .await
-            .map_err(backend)?;
-            match used {
-                Some(r) => Ok(Redeemed::Replayed {
-                    account_id: r.try_get("account_id").map_err(backend)?,
-                    session_id: r.try_get("session_id").map_err(backend)?,
-                }),
-                None => Ok(Redeemed::Unknown),
-            }
+        on_db!(self, read, |pool| {
+            let row = sqlx::query("SELECT * FROM oauth_codes WHERE code_hash = $1")
+                .bind(&hash.0[..])
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?;
+            let Some(r) = row else {
+                return Ok(Redeemed::Unknown);
+            };
+            (|| -> Result<Redeemed<AuthCode>, sqlx::Error> {
+                if r.try_get::<Option<Ts>, _>("used_at")?.is_some() {
+                    return Ok(Redeemed::Replayed {
+                        account_id: r.try_get("account_id")?,
+                        session_id: r.try_get("session_id")?,
+                    });
+                }
+                let code = code_from_row!(&r);
+                Ok(if code.expires_at > now {
+                    Redeemed::Fresh(code)
+                } else {
+                    Redeemed::Unknown
+                })
+            })()
+            .map_err(backend)
         })
     }
 
@@ -363,13 +361,32 @@ impl OAuthStore for SqlStore {
         refresh: Option<&SecretHash>,
         code: Option<&SecretHash>,
         now: OffsetDateTime,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<bool> {
         let app = s
             .app
             .as_ref()
             .ok_or_else(|| StoreError::Backend("an app session needs its app".into()))?;
         on_db!(self, write, |pool| {
             let mut tx = pool.begin().await.map_err(backend)?;
+            if let Some(c) = code {
+                // Conditional: of two redemptions at once, the second finds it used
+                // (PostgreSQL re-checks the row once the first commits) and stores nothing.
+                let redeemed = sqlx::query(
+                    "UPDATE oauth_codes SET used_at = $1, session_id = $2
+                     WHERE code_hash = $3 AND used_at IS NULL AND expires_at > $1",
+                )
+                .bind(Ts(now))
+                .bind(s.id)
+                .bind(&c.0[..])
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?
+                .rows_affected()
+                    == 1;
+                if !redeemed {
+                    return Ok(false);
+                }
+            }
             sqlx::query(
                 "INSERT INTO sessions (id, account_id, token_hash, created_at, last_seen_at, expires_at, remember,
                                        ip, user_agent, client_id, client_name, scope, access_expires_at, auth_time)
@@ -403,16 +420,8 @@ impl OAuthStore for SqlStore {
                 .await
                 .map_err(backend)?;
             }
-            if let Some(c) = code {
-                sqlx::query("UPDATE oauth_codes SET session_id = $1 WHERE code_hash = $2")
-                    .bind(s.id)
-                    .bind(&c.0[..])
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-            }
             tx.commit().await.map_err(backend)?;
-            Ok(())
+            Ok(true)
         })
     }
 
@@ -803,9 +812,14 @@ impl OAuthStore for SqlStore {
         })
     }
 
-    async fn delete_signing_keys_before(&self, before: OffsetDateTime) -> StoreResult<u64> {
+    async fn delete_signing_keys_before(
+        &self,
+        alg: &str,
+        before: OffsetDateTime,
+    ) -> StoreResult<u64> {
         on_db!(self, write, |pool| {
-            sqlx::query("DELETE FROM signing_keys WHERE created_at < $1")
+            sqlx::query("DELETE FROM signing_keys WHERE alg = $1 AND created_at < $2")
+                .bind(alg)
                 .bind(Ts(before))
                 .execute(pool)
                 .await

@@ -8,7 +8,7 @@ use url::{Host, Url};
 
 use crate::activity::{EventKind, SecurityEvent};
 use crate::error::{CoreError, CoreResult, FieldErrors};
-use crate::oauth::client::{Scope, parse_scopes, scope_string, scopes_of};
+use crate::oauth::client::{IdTokenAlg, Scope, parse_scopes, scope_string, scopes_of};
 use crate::ports::RegisteredClient;
 use crate::secret::NewSecret;
 use crate::session::{ClientInfo, SignedIn};
@@ -35,6 +35,7 @@ fn view(c: &RegisteredClient) -> AppView {
             .map(str::to_owned)
             .collect(),
         public: c.secret_hash.is_none(),
+        id_token_signed_response_alg: c.id_token_alg.clone(),
         created_at: c.created_at,
     }
 }
@@ -121,6 +122,16 @@ impl Steward {
                 "Choose among openid, profile, email and offline_access.".into(),
             );
         }
+        let alg = match req.id_token_signed_response_alg.as_deref() {
+            None | Some("") => Some(IdTokenAlg::default()),
+            Some(a) => IdTokenAlg::parse(a),
+        };
+        if alg.is_none() {
+            fields.insert(
+                "id_token_signed_response_alg",
+                "Choose ES256 or RS256.".into(),
+            );
+        }
         if !fields.is_empty() {
             return Err(CoreError::Validation(fields));
         }
@@ -139,6 +150,7 @@ impl Steward {
             logo_url: req.logo_url.clone().filter(|s| !s.is_empty()),
             scopes: scope_string(&scopes),
             secret_hash: secret.as_ref().map(|s| s.hash.clone()),
+            id_token_alg: alg.unwrap_or_default().as_str().to_owned(),
             created_at: self.now(),
         };
         self.store.create_client(&client).await?;

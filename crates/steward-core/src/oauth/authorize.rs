@@ -5,8 +5,11 @@
 use time::OffsetDateTime;
 use url::Url;
 
+use uuid::Uuid;
+
 use crate::oauth::client::{Client, Scope};
 use crate::oauth::pkce::{CodeChallenge, PkceError};
+use crate::oauth::prompt::{Prompt, parse_max_age};
 use crate::oauth::redirect::{RedirectError, check_redirect};
 
 /// How long a person has to finish signing in after the app opened the browser.
@@ -33,6 +36,12 @@ pub struct AuthorizeParams {
     pub code_challenge: Option<String>,
     /// PKCE method; only `S256`.
     pub code_challenge_method: Option<String>,
+    /// OpenID Connect `prompt`: `none`, or any of `login`, `consent`, `select_account`.
+    pub prompt: Option<String>,
+    /// OpenID Connect `max_age`: the longest ago, in seconds, the person may have signed in.
+    pub max_age: Option<String>,
+    /// OpenID Connect `id_token_hint`: an ID token this server issued, naming the account.
+    pub id_token_hint: Option<String>,
 }
 
 /// A checked request, waiting for the person to sign in (and consent).
@@ -50,6 +59,12 @@ pub struct PendingAuthorization {
     pub nonce: Option<String>,
     /// PKCE challenge the token request must answer.
     pub challenge: CodeChallenge,
+    /// What the app asks of the person.
+    pub prompt: Prompt,
+    /// `max_age`, seconds.
+    pub max_age: Option<i64>,
+    /// The account the `id_token_hint` names.
+    pub hint_sub: Option<Uuid>,
     /// When the app opened the browser.
     pub created_at: OffsetDateTime,
     /// After this, finishing shows "this sign-in request expired".
@@ -85,9 +100,12 @@ pub enum AuthorizeError {
 }
 
 /// Checks a request from `client` (looked up by the caller from `client_id`).
+/// `hint` is what the caller made of `id_token_hint`: absent, the account it names,
+/// or `Some(None)` for a token this server did not issue.
 pub fn check_request(
     params: &AuthorizeParams,
     client: Option<&Client>,
+    hint: Option<Option<Uuid>>,
     now: OffsetDateTime,
 ) -> Result<PendingAuthorization, AuthorizeError> {
     let client = client
@@ -135,6 +153,19 @@ pub fn check_request(
             },
         )
     })?;
+    let prompt = Prompt::parse(params.prompt.as_deref()).map_err(|e| fail("invalid_request", e))?;
+    let max_age =
+        parse_max_age(params.max_age.as_deref()).map_err(|e| fail("invalid_request", e))?;
+    let hint_sub = match hint {
+        None => None,
+        Some(Some(sub)) => Some(sub),
+        Some(None) => {
+            return Err(fail(
+                "invalid_request",
+                "id_token_hint must be an ID token this server issued.",
+            ));
+        }
+    };
     let mut scopes = Vec::new();
     for word in params
         .scope
@@ -170,6 +201,9 @@ pub fn check_request(
         state: params.state.clone(),
         nonce: params.nonce.clone(),
         challenge,
+        prompt,
+        max_age,
+        hint_sub,
         created_at: now,
         expires_at: now + REQUEST_LIFETIME,
     })
@@ -199,13 +233,14 @@ mod tests {
             nonce: Some("n-0S6_WzA2Mj".into()),
             code_challenge: Some(CHALLENGE.into()),
             code_challenge_method: Some("S256".into()),
+            ..AuthorizeParams::default()
         }
     }
 
     #[test]
     fn a_good_native_request_is_pending_for_five_minutes() {
         let now = OffsetDateTime::UNIX_EPOCH;
-        let p = check_request(&params(), Some(&cli()), now).unwrap();
+        let p = check_request(&params(), Some(&cli()), None, now).unwrap();
         assert_eq!(p.redirect_uri.as_str(), "http://127.0.0.1:53682/callback");
         assert_eq!(
             p.scopes,
@@ -225,31 +260,31 @@ mod tests {
         let mut p = params();
         p.client_id = Some("steward-desktop".into());
         assert_eq!(
-            check_request(&p, Some(&cli()), now),
+            check_request(&p, Some(&cli()), None, now),
             Err(AuthorizeError::UnknownClient),
             "client_id must be the looked-up client"
         );
         assert_eq!(
-            check_request(&params(), None, now),
+            check_request(&params(), None, None, now),
             Err(AuthorizeError::UnknownClient)
         );
         let mut p = params();
         p.redirect_uri = Some("https://evil.example/callback".into());
         assert_eq!(
-            check_request(&p, Some(&cli()), now),
+            check_request(&p, Some(&cli()), None, now),
             Err(AuthorizeError::BadRedirect(Some(
                 RedirectError::NotRegistered
             )))
         );
         p.redirect_uri = None;
         assert_eq!(
-            check_request(&p, Some(&cli()), now),
+            check_request(&p, Some(&cli()), None, now),
             Err(AuthorizeError::BadRedirect(None))
         );
     }
 
     fn redirected_error(p: &AuthorizeParams) -> &'static str {
-        match check_request(p, Some(&cli()), OffsetDateTime::UNIX_EPOCH) {
+        match check_request(p, Some(&cli()), None, OffsetDateTime::UNIX_EPOCH) {
             Err(AuthorizeError::Redirect { error, state, .. }) => {
                 assert_eq!(
                     state.as_deref(),
@@ -284,5 +319,30 @@ mod tests {
         let mut p = params();
         p.state = Some("s".repeat(513));
         assert_eq!(redirected_error(&p), "invalid_request");
+        for (prompt, max_age) in [("none login", None), ("sometimes", None), ("", Some("-1"))] {
+            let mut p = params();
+            p.prompt = Some(prompt.into());
+            p.max_age = max_age.map(str::to_owned);
+            assert_eq!(
+                redirected_error(&p),
+                "invalid_request",
+                "{prompt} {max_age:?}"
+            );
+        }
+        assert!(
+            matches!(
+                check_request(
+                    &params(),
+                    Some(&cli()),
+                    Some(None),
+                    OffsetDateTime::UNIX_EPOCH
+                ),
+                Err(AuthorizeError::Redirect {
+                    error: "invalid_request",
+                    ..
+                })
+            ),
+            "an id_token_hint we did not issue"
+        );
     }
 }

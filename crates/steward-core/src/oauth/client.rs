@@ -41,6 +41,34 @@ impl Scope {
     }
 }
 
+/// How an app's ID tokens are signed (`id_token_signed_response_alg`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum IdTokenAlg {
+    /// ECDSA P-256 with SHA-256: the default.
+    #[default]
+    Es256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (OpenID Connect Core §15.1 expects it).
+    Rs256,
+}
+
+impl IdTokenAlg {
+    /// Every algorithm, the default first.
+    pub const ALL: [IdTokenAlg; 2] = [IdTokenAlg::Es256, IdTokenAlg::Rs256];
+
+    /// JOSE name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdTokenAlg::Es256 => "ES256",
+            IdTokenAlg::Rs256 => "RS256",
+        }
+    }
+
+    /// The algorithm with this JOSE name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
 /// A registered client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Client {
@@ -58,6 +86,8 @@ pub struct Client {
     pub secret_hash: Option<SecretHash>,
     /// Logo shown on the consent screen.
     pub logo_url: Option<String>,
+    /// How its ID tokens are signed.
+    pub id_token_alg: IdTokenAlg,
 }
 
 impl Client {
@@ -71,6 +101,7 @@ impl Client {
             scopes: scopes_of(&c.scopes),
             secret_hash: c.secret_hash.clone(),
             logo_url: c.logo_url.clone(),
+            id_token_alg: IdTokenAlg::parse(&c.id_token_alg).unwrap_or_default(),
         }
     }
 }
@@ -137,6 +168,7 @@ pub fn builtin_clients() -> Vec<Client> {
         scopes: Scope::ALL.to_vec(),
         secret_hash: None,
         logo_url: None,
+        id_token_alg: IdTokenAlg::Es256,
     })
     .collect()
 }

@@ -16,6 +16,7 @@ use crate::oauth::authorize::{
 use crate::oauth::client::{Client, Scope, scope_string, scopes_of};
 use crate::oauth::device::normalise_user_code;
 use crate::oauth::pkce::CodeChallenge;
+use crate::oauth::prompt::{Person, Prompt, Situation, Step, next_step};
 use crate::ports::{AuthCode, DeviceDecision, Disclosure, OAuthConsent, StoredRequest};
 use crate::secret::{NewSecret, parse_secret};
 use crate::session::{ClientInfo, SignedIn};
@@ -68,6 +69,22 @@ struct RequestData {
     state: Option<String>,
     nonce: Option<String>,
     challenge: String,
+    #[serde(default)]
+    prompt: Prompt,
+    #[serde(default)]
+    max_age: Option<i64>,
+    #[serde(default)]
+    hint_sub: Option<Uuid>,
+}
+
+/// A request kept for the person: the handle naming it in the page's URL, and
+/// whether it must be answered without any page (`prompt=none`).
+#[derive(Debug, Clone)]
+pub struct Started {
+    /// The handle (secret, in the URL of the page that finishes it).
+    pub handle: String,
+    /// `prompt=none`: answer the app at once with [`Steward::authorize_silently`].
+    pub silent: bool,
 }
 
 /// What the person sees once the app has its code: the app's address to go back to.
@@ -113,12 +130,16 @@ impl Steward {
     pub async fn start_authorization(
         &self,
         params: &AuthorizeParams,
-    ) -> CoreResult<Result<String, AuthorizeError>> {
+    ) -> CoreResult<Result<Started, AuthorizeError>> {
         let client = match params.client_id.as_deref() {
             Some(id) => self.find_client(id).await?,
             None => None,
         };
-        let pending = match check_request(params, client.as_ref(), self.now()) {
+        let hint = params
+            .id_token_hint
+            .as_deref()
+            .map(|t| self.hinted_account(t));
+        let pending = match check_request(params, client.as_ref(), hint, self.now()) {
             Ok(p) => p,
             Err(e) => return Ok(Err(e)),
         };
@@ -128,6 +149,9 @@ impl Steward {
             state: pending.state.clone(),
             nonce: pending.nonce.clone(),
             challenge: pending.challenge.as_str().to_owned(),
+            prompt: pending.prompt,
+            max_age: pending.max_age,
+            hint_sub: pending.hint_sub,
         };
         let handle = NewSecret::generate();
         let stored = StoredRequest {
@@ -139,7 +163,24 @@ impl Steward {
             used_at: None,
         };
         self.store.save_request(&handle.hash, &stored).await?;
-        Ok(Ok(handle.plain))
+        Ok(Ok(Started {
+            handle: handle.plain,
+            silent: pending.prompt.none,
+        }))
+    }
+
+    /// The account an `id_token_hint` names, if it is an ID token this server signed
+    /// (with a key still published; its expiry does not matter, OpenID Connect Core
+    /// §3.1.2.1) for this issuer.
+    fn hinted_account(&self, token: &str) -> Option<Uuid> {
+        let claims = self.signer.verify(token)?;
+        if claims.get("iss").and_then(|v| v.as_str()) != Some(self.issuer()) {
+            return None;
+        }
+        claims
+            .get("sub")
+            .and_then(|v| v.as_str())
+            .and_then(|s| Uuid::parse_str(s).ok())
     }
 
     /// Where the request named by `handle` stands.
@@ -172,6 +213,9 @@ impl Steward {
             nonce: data.nonce,
             challenge: CodeChallenge::parse(Some(&data.challenge), Some("S256"))
                 .map_err(|e| CoreError::Internal(format!("stored request: {e:?}")))?,
+            prompt: data.prompt,
+            max_age: data.max_age,
+            hint_sub: data.hint_sub,
             created_at: stored.created_at,
             expires_at: stored.expires_at,
         };
@@ -190,9 +234,93 @@ impl Steward {
         Ok(self.store.consent(who.account().id, client_id).await?)
     }
 
-    /// The person agreed (or a first-party app needs no asking): issues the code and
-    /// says where to send the browser. Third-party grants are remembered and written
-    /// to the disclosure log. `None` if the request is no longer live.
+    /// What the request does next for a browser acting as `active` and holding
+    /// sessions of `others` too; `chosen` once the person picked an account for it.
+    pub async fn authorization_step(
+        &self,
+        live: &LiveRequest,
+        active: Option<&SignedIn>,
+        others: &[Uuid],
+        chosen: bool,
+    ) -> CoreResult<Step> {
+        let consent_missing = match active {
+            Some(who) if !live.client.first_party => {
+                live.needs_consent(self.consent_of(who, &live.client.id).await?.as_ref())
+            }
+            _ => false,
+        };
+        Ok(next_step(&Situation {
+            request: &live.request,
+            first_party: live.client.first_party,
+            person: active.map(|w| Person {
+                account_id: w.account().id,
+                auth_time: w.session().created_at,
+            }),
+            holds_hinted: live.request.hint_sub.is_some_and(|h| others.contains(&h)),
+            chosen,
+            consent_missing,
+            now: self.now(),
+        }))
+    }
+
+    /// `prompt=none`: where to send the browser at once, without any page: the app's
+    /// redirect URI with a code, or with `login_required`, `consent_required` or
+    /// `interaction_required` (OpenID Connect Core §3.1.2.6). `None` if the request is
+    /// no longer live.
+    pub async fn authorize_silently(
+        &self,
+        handle: &str,
+        active: Option<&SignedIn>,
+        client_info: &ClientInfo,
+    ) -> CoreResult<Option<Url>> {
+        let RequestState::Live(live) = self.authorization_request(handle).await? else {
+            return Ok(None);
+        };
+        let step = self.authorization_step(&live, active, &[], false).await?;
+        if let (None, Some(who)) = (step.silent_error(), active) {
+            return Ok(self
+                .approve_authorization(who, handle, client_info)
+                .await?
+                .map(|g| g.redirect));
+        }
+        let (error, description) = match step.silent_error().unwrap_or("login_required") {
+            "consent_required" => (
+                "consent_required",
+                "The person has not allowed this app what it asks for.",
+            ),
+            "interaction_required" => (
+                "interaction_required",
+                "The person must confirm this sign-in on a Steward page.",
+            ),
+            _ => ("login_required", "The person must sign in."),
+        };
+        Ok(Some(self.error_redirect(&live.request, error, description)))
+    }
+
+    /// The app's redirect URI with an error, its `state` and `iss` (RFC 9207).
+    fn error_redirect(
+        &self,
+        request: &PendingAuthorization,
+        error: &str,
+        description: &str,
+    ) -> Url {
+        let mut redirect = request.redirect_uri.clone();
+        {
+            let mut q = redirect.query_pairs_mut();
+            q.append_pair("error", error);
+            q.append_pair("error_description", description);
+            if let Some(state) = &request.state {
+                q.append_pair("state", state);
+            }
+            q.append_pair("iss", self.issuer());
+        }
+        redirect
+    }
+
+    /// The person agreed (or nothing needs asking): issues the code and says where
+    /// to send the browser. Third-party grants are remembered and written to the
+    /// disclosure log. `None` if the request is no longer live, or `who` may not
+    /// answer it yet (another account was asked for, or a fresh sign-in is needed).
     pub async fn approve_authorization(
         &self,
         who: &SignedIn,
@@ -202,6 +330,14 @@ impl Steward {
         let RequestState::Live(live) = self.authorization_request(handle).await? else {
             return Ok(None);
         };
+        // The page is only a view: the rules hold for a form posted without it too.
+        if !self
+            .authorization_step(&live, Some(who), &[], true)
+            .await?
+            .can_answer()
+        {
+            return Ok(None);
+        }
         let Some(hash) = parse_secret(handle) else {
             return Ok(None);
         };
@@ -264,17 +400,11 @@ impl Steward {
         let RequestState::Live(live) = self.authorization_request(handle).await? else {
             return Ok(None);
         };
-        let mut redirect = live.request.redirect_uri;
-        {
-            let mut q = redirect.query_pairs_mut();
-            q.append_pair("error", "access_denied");
-            q.append_pair("error_description", "The person did not allow the app.");
-            if let Some(state) = &live.request.state {
-                q.append_pair("state", state);
-            }
-            q.append_pair("iss", self.issuer());
-        }
-        Ok(Some(redirect))
+        Ok(Some(self.error_redirect(
+            &live.request,
+            "access_denied",
+            "The person did not allow the app.",
+        )))
     }
 
     /// The remembered consent and disclosure-log entry a grant to `client` makes

@@ -4,7 +4,8 @@
 //!
 //! The request checks (`authorize`, `pkce`, `redirect`, `device`) are pure rules;
 //! `grant` is the person's side (approve, consent, type a code), `token` the
-//! app's side (token endpoint, bearer tokens, introspection, revocation), `apps`
+//! app's side (token endpoint, bearer tokens), `revocation` introspection and
+//! revocation, `prompt` what a request asks of the person, `apps`
 //! registration, Connected apps and the disclosure log.
 
 pub mod apps;
@@ -13,5 +14,7 @@ pub mod client;
 pub mod device;
 pub mod grant;
 pub mod pkce;
+pub mod prompt;
 pub mod redirect;
+pub mod revocation;
 pub mod token;

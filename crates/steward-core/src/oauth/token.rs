@@ -1,7 +1,7 @@
 //! The token side of the provider: client authentication, the token endpoint
 //! (authorization code with PKCE, refresh with rotation and reuse detection,
-//! device code), access tokens as bearer credentials, userinfo, introspection
-//! (RFC 7662), revocation (RFC 7009) and device authorization (RFC 8628).
+//! device code), access tokens as bearer credentials, userinfo and device
+//! authorization (RFC 8628). Introspection and revocation are in `revocation`.
 //!
 //! An app's sign-in is a session row: its token hash is the current access
 //! token's, so Active sessions lists it, revoking it there ends it, and the
@@ -10,9 +10,7 @@
 //! the whole sign-in (RFC 9700 §4.14.2).
 
 use serde_json::json;
-use steward_proto::oauth::{
-    DeviceAuthorizationResponse, IntrospectionResponse, TokenResponse, UserInfo,
-};
+use steward_proto::oauth::{DeviceAuthorizationResponse, TokenResponse, UserInfo};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -127,22 +125,12 @@ impl Steward {
         let hash = parse_secret(presented)
             .ok_or_else(|| invalid_grant("The code is invalid or expired."))?;
         let now = self.now();
-        let code = match self.store.redeem_code(&hash, now).await? {
+        // Only looked at here: it is redeemed with the tokens, once every check passed,
+        // so a request from another client or with a wrong verifier leaves it to its app.
+        let code = match self.store.peek_code(&hash, now).await? {
             Redeemed::Fresh(code) => code,
-            Redeemed::Replayed {
-                account_id,
-                session_id,
-            } => {
-                // RFC 6749 §4.1.2: a code used twice may have been stolen; end what it gave.
-                if let Some(id) = session_id {
-                    let event =
-                        SecurityEvent::new(account_id, EventKind::AppTokenReused, from, now)
-                            .detail(client.name.clone());
-                    self.store.end_session(account_id, id, Some(&event)).await?;
-                    self.account_changed(account_id);
-                }
-                tracing::warn!(client = %client.id, "authorization code replayed");
-                return Err(invalid_grant("The code was already used."));
+            replayed @ Redeemed::Replayed { .. } => {
+                return Err(self.code_replayed(replayed, client, from, now).await?);
             }
             Redeemed::Unknown => return Err(invalid_grant("The code is invalid or expired.")),
         };
@@ -184,6 +172,29 @@ impl Steward {
             auth_time: code.auth_time,
         };
         self.issue_tokens(&grant, Some(&hash), from).await
+    }
+
+    /// A redeemed code came back: RFC 6749 §4.1.2 says it may have been stolen, so the
+    /// sign-in its first use made ends. Returns the error to answer.
+    async fn code_replayed(
+        &self,
+        state: Redeemed<crate::ports::AuthCode>,
+        client: &Client,
+        from: &ClientInfo,
+        now: OffsetDateTime,
+    ) -> CoreResult<CoreError> {
+        if let Redeemed::Replayed {
+            account_id,
+            session_id: Some(id),
+        } = state
+        {
+            let event = SecurityEvent::new(account_id, EventKind::AppTokenReused, from, now)
+                .detail(client.name.clone());
+            self.store.end_session(account_id, id, Some(&event)).await?;
+            self.account_changed(account_id);
+        }
+        tracing::warn!(client = %client.id, "authorization code replayed");
+        Ok(invalid_grant("The code was already used."))
     }
 
     async fn refresh(
@@ -232,6 +243,24 @@ impl Steward {
                 ));
             }
         }
+        // Signed before anything is written: a token that cannot be signed yet (no RSA
+        // key loaded) must not use up the refresh token.
+        let id_token = granted
+            .contains(&Scope::OpenId)
+            .then(|| {
+                self.id_token(
+                    &Grant {
+                        client,
+                        account: &account,
+                        scopes: &granted,
+                        nonce: None,
+                        auth_time: app.auth_time,
+                    },
+                    session.id,
+                    now,
+                )
+            })
+            .transpose()?;
         let access = NewSecret::generate();
         let refresh = NewSecret::generate();
         let rotation = Rotation {
@@ -254,22 +283,6 @@ impl Steward {
         }
         // The previous access token stops working at once, on every node.
         self.account_changed(account.id);
-        let id_token = granted
-            .contains(&Scope::OpenId)
-            .then(|| {
-                self.id_token(
-                    &Grant {
-                        client,
-                        account: &account,
-                        scopes: &granted,
-                        nonce: None,
-                        auth_time: app.auth_time,
-                    },
-                    session.id,
-                    now,
-                )
-            })
-            .transpose()?;
         Ok(TokenResponse {
             access_token: access.plain,
             token_type: "Bearer".into(),
@@ -335,14 +348,25 @@ impl Steward {
                 auth_time: grant.auth_time,
             }),
         };
-        self.store
-            .create_app_session(&session, refresh.as_ref().map(|r| &r.hash), code, now)
-            .await?;
+        // Signed before the code is redeemed, so a token that cannot be signed yet
+        // leaves the code usable.
         let id_token = grant
             .scopes
             .contains(&Scope::OpenId)
             .then(|| self.id_token(grant, session.id, now))
             .transpose()?;
+        let stored = self
+            .store
+            .create_app_session(&session, refresh.as_ref().map(|r| &r.hash), code, now)
+            .await?;
+        if !stored {
+            // Another request redeemed the code between our look and this write.
+            let Some(hash) = code else {
+                return Err(CoreError::Internal("an app session was refused".into()));
+            };
+            let state = self.store.peek_code(hash, now).await?;
+            return Err(self.code_replayed(state, grant.client, from, now).await?);
+        }
         tracing::info!(account = %grant.account.id, client = %grant.client.id, session = %session.id, "tokens issued");
         Ok(TokenResponse {
             access_token: access.plain,
@@ -392,9 +416,17 @@ impl Steward {
                 }
             }
         }
+        let alg = grant.client.id_token_alg;
         self.signer
-            .sign(&claims)
-            .map_err(|e| CoreError::Internal(format!("signing an ID token: {e}")))
+            .sign(alg, &claims)
+            .map_err(|e| CoreError::Internal(format!("signing an ID token: {e}")))?
+            .ok_or_else(|| {
+                tracing::warn!(alg = alg.as_str(), "no signing key of this algorithm loaded yet");
+                CoreError::oauth(
+                    "temporarily_unavailable",
+                    "The server's signing key for this app is not ready yet. Try again in a few seconds.",
+                )
+            })
     }
 
     /// The app session an access token opens, for `userinfo` (any app).
@@ -436,97 +468,6 @@ impl Steward {
             ));
         }
         Ok(userinfo_of(who.account(), &scopes))
-    }
-
-    /// `POST /oauth/introspect`: whether a token of this client is live, and what it is.
-    /// Tokens of other clients are reported inactive.
-    pub async fn introspect(
-        &self,
-        creds: &ClientCredentials,
-        token: &str,
-    ) -> CoreResult<IntrospectionResponse> {
-        let client = self.authenticate_client(creds).await?;
-        let Some(hash) = parse_secret(token) else {
-            return Ok(IntrospectionResponse::default());
-        };
-        let now = self.now();
-        let found = match self.store.session_by_token(&hash, now).await? {
-            Some((s, a))
-                if s.app
-                    .as_ref()
-                    .is_some_and(|app| app.access_expires_at > now) =>
-            {
-                let exp = s.app.as_ref().map(|app| app.access_expires_at);
-                Some((s, a, "access_token", exp))
-            }
-            _ => match self.store.refresh_token_session(&hash, now).await? {
-                Some((s, a, false)) => {
-                    let exp = Some(s.expires_at);
-                    Some((s, a, "refresh_token", exp))
-                }
-                _ => None,
-            },
-        };
-        let Some((session, account, kind, exp)) = found else {
-            return Ok(IntrospectionResponse::default());
-        };
-        let Some(app) = session.app.filter(|a| a.client_id == client.id) else {
-            return Ok(IntrospectionResponse::default());
-        };
-        Ok(IntrospectionResponse {
-            active: true,
-            scope: Some(app.scope),
-            client_id: Some(app.client_id),
-            username: Some(account.username),
-            token_type: Some(kind.into()),
-            exp: exp.map(|t| t.unix_timestamp()),
-            iat: (kind == "access_token")
-                .then(|| (app.access_expires_at - self.cfg.oauth_access_ttl).unix_timestamp()),
-            sub: Some(account.id.to_string()),
-            iss: Some(self.issuer().to_owned()),
-        })
-    }
-
-    /// `POST /oauth/revoke` (RFC 7009): a refresh token ends its whole sign-in; an
-    /// access token stops working (its refresh token still can get a new one).
-    /// Unknown tokens and other clients' tokens are ignored, as the RFC asks.
-    pub async fn revoke_token(
-        &self,
-        creds: &ClientCredentials,
-        token: &str,
-        from: &ClientInfo,
-    ) -> CoreResult<()> {
-        let client = self.authenticate_client(creds).await?;
-        let Some(hash) = parse_secret(token) else {
-            return Ok(());
-        };
-        let now = self.now();
-        if let Some((session, _, _)) = self.store.refresh_token_session(&hash, now).await? {
-            if session
-                .app
-                .as_ref()
-                .is_some_and(|a| a.client_id == client.id)
-            {
-                let event = SecurityEvent::new(session.account_id, EventKind::SignedOut, from, now)
-                    .about(&session)
-                    .detail(client.name.clone());
-                self.store
-                    .end_session(session.account_id, session.id, Some(&event))
-                    .await?;
-                self.account_changed(session.account_id);
-            }
-            return Ok(());
-        }
-        if let Some((session, _)) = self.store.session_by_token(&hash, now).await?
-            && session
-                .app
-                .as_ref()
-                .is_some_and(|a| a.client_id == client.id)
-        {
-            self.store.expire_access_token(&hash, now).await?;
-            self.account_changed(session.account_id);
-        }
-        Ok(())
     }
 
     /// `POST /oauth/device_authorization`: a device code and the user code to type.

@@ -136,14 +136,13 @@ impl OAuthStore for MemStore {
         Ok(true)
     }
 
-    async fn redeem_code(
+    async fn peek_code(
         &self,
         hash: &SecretHash,
         now: OffsetDateTime,
     ) -> StoreResult<Redeemed<AuthCode>> {
-        let mut st = self.lock();
-        let Some((code, used, session)) =
-            st.oauth.codes.iter_mut().find(|(c, _, _)| &c.hash == hash)
+        let st = self.lock();
+        let Some((code, used, session)) = st.oauth.codes.iter().find(|(c, _, _)| &c.hash == hash)
         else {
             return Ok(Redeemed::Unknown);
         };
@@ -156,7 +155,6 @@ impl OAuthStore for MemStore {
         if code.expires_at <= now {
             return Ok(Redeemed::Unknown);
         }
-        *used = Some(now);
         Ok(Redeemed::Fresh(code.clone()))
     }
 
@@ -165,19 +163,26 @@ impl OAuthStore for MemStore {
         session: &Session,
         refresh: Option<&SecretHash>,
         code: Option<&SecretHash>,
-        _now: OffsetDateTime,
-    ) -> StoreResult<()> {
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
         let mut st = self.lock();
+        if let Some(h) = code {
+            let Some(row) = st
+                .oauth
+                .codes
+                .iter_mut()
+                .find(|(c, used, _)| &c.hash == h && used.is_none() && c.expires_at > now)
+            else {
+                return Ok(false);
+            };
+            row.1 = Some(now);
+            row.2 = Some(session.id);
+        }
         st.sessions.push(session.clone());
         if let Some(r) = refresh {
             st.oauth.refresh.push((r.clone(), session.id, None));
         }
-        if let Some(h) = code
-            && let Some(row) = st.oauth.codes.iter_mut().find(|(c, _, _)| &c.hash == h)
-        {
-            row.2 = Some(session.id);
-        }
-        Ok(())
+        Ok(true)
     }
 
     async fn refresh_token_session(
@@ -410,10 +415,16 @@ impl OAuthStore for MemStore {
         Ok(())
     }
 
-    async fn delete_signing_keys_before(&self, before: OffsetDateTime) -> StoreResult<u64> {
+    async fn delete_signing_keys_before(
+        &self,
+        alg: &str,
+        before: OffsetDateTime,
+    ) -> StoreResult<u64> {
         let mut st = self.lock();
         let n = st.oauth.keys.len();
-        st.oauth.keys.retain(|k| k.created_at >= before);
+        st.oauth
+            .keys
+            .retain(|k| k.alg != alg || k.created_at >= before);
         Ok((n - st.oauth.keys.len()) as u64)
     }
 

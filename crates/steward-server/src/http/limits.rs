@@ -17,6 +17,7 @@ use crate::error::ApiError;
 #[derive(Debug)]
 pub struct Limits {
     per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    token_per_ip: DefaultKeyedRateLimiter<IpAddr>,
 }
 
 fn quota(n: u32, per: Duration) -> Quota {
@@ -32,6 +33,10 @@ impl Limits {
                 cfg.credential_per_ip_per_minute,
                 Duration::from_secs(60),
             )),
+            token_per_ip: RateLimiter::keyed(quota(
+                cfg.token_per_ip_per_minute,
+                Duration::from_secs(60),
+            )),
         }
     }
 
@@ -41,9 +46,15 @@ impl Limits {
         check(&self.per_ip, &network_of(ip))
     }
 
+    /// One request from `ip` to the OAuth token, introspection or revocation endpoint.
+    pub fn token_ip(&self, ip: IpAddr) -> Result<(), ApiError> {
+        check(&self.token_per_ip, &network_of(ip))
+    }
+
     /// Drops state for keys that are back to full capacity (called periodically).
     pub fn sweep(&self) {
         self.per_ip.retain_recent();
+        self.token_per_ip.retain_recent();
     }
 }
 
@@ -84,6 +95,23 @@ mod tests {
         let err = l.credential_ip(ip).unwrap_err();
         assert!(err.retry_after().unwrap() >= Duration::from_secs(1));
         assert!(l.credential_ip("203.0.113.2".parse().unwrap()).is_ok());
+    }
+
+    #[test]
+    fn the_token_endpoints_have_a_bucket_of_their_own() {
+        let l = Limits::new(&LimitsConfig {
+            credential_per_ip_per_minute: 1,
+            token_per_ip_per_minute: 3,
+            ..LimitsConfig::default()
+        });
+        let ip: IpAddr = "203.0.113.1".parse().unwrap();
+        assert!(l.credential_ip(ip).is_ok());
+        assert!(l.credential_ip(ip).is_err());
+        for _ in 0..3 {
+            assert!(l.token_ip(ip).is_ok(), "sign-in's bucket is not this one");
+        }
+        let err = l.token_ip(ip).unwrap_err();
+        assert!(err.retry_after().unwrap() >= Duration::from_secs(1));
     }
 
     #[test]

@@ -14,7 +14,8 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::json;
 use steward_core::CoreError;
-use steward_core::oauth::client::Scope;
+use steward_core::oauth::client::{IdTokenAlg, Scope};
+use steward_core::oauth::prompt::PROMPT_VALUES;
 use steward_core::oauth::token::{ClientCredentials, TokenRequest};
 use steward_proto::oauth::OAuthErrorBody;
 
@@ -39,23 +40,50 @@ struct OAuthError {
     status: StatusCode,
     body: OAuthErrorBody,
     bearer: bool,
+    /// For 429: how long to wait (`Retry-After`).
+    retry_after: Option<std::time::Duration>,
 }
 
 impl OAuthError {
     fn new(error: &str, description: impl Into<String>) -> Self {
         Self {
-            status: if error == "invalid_client" {
-                StatusCode::UNAUTHORIZED
-            } else {
-                StatusCode::BAD_REQUEST
+            status: match error {
+                "invalid_client" => StatusCode::UNAUTHORIZED,
+                "temporarily_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::BAD_REQUEST,
             },
             body: OAuthErrorBody {
                 error: error.to_owned(),
                 error_description: description.into(),
             },
             bearer: false,
+            retry_after: None,
         }
     }
+
+    /// Over a per-IP limit: 429 with `Retry-After`.
+    fn rate_limited(error: &str, wait: std::time::Duration) -> Self {
+        let mut err = Self::new(
+            error,
+            format!(
+                "Too many requests from this address. Try again in {} seconds.",
+                wait.as_secs().max(1)
+            ),
+        );
+        err.status = StatusCode::TOO_MANY_REQUESTS;
+        err.retry_after = Some(wait);
+        err
+    }
+}
+
+/// The per-IP bucket of the token, introspection and revocation endpoints.
+fn token_limit(st: &AppState, client: &Client) -> Result<(), OAuthError> {
+    st.limits.token_ip(client.ip()).map_err(|e| {
+        OAuthError::rate_limited(
+            "temporarily_unavailable",
+            e.retry_after().unwrap_or(std::time::Duration::from_secs(1)),
+        )
+    })
 }
 
 impl From<CoreError> for OAuthError {
@@ -76,6 +104,7 @@ impl From<CoreError> for OAuthError {
                         error_description: "Try again shortly.".into(),
                     },
                     bearer: false,
+                    retry_after: None,
                 }
             }
         }
@@ -86,12 +115,7 @@ impl From<ApiError> for OAuthError {
     fn from(e: ApiError) -> Self {
         match e {
             ApiError::Core(c) => c.into(),
-            ApiError::RateLimited(d) => {
-                let mut err = Self::new("slow_down", "Too many requests. Try again later.");
-                err.status = StatusCode::TOO_MANY_REQUESTS;
-                let _ = d;
-                err
-            }
+            ApiError::RateLimited(d) => Self::rate_limited("slow_down", d),
             other => Self::new("invalid_request", other.to_string()),
         }
     }
@@ -102,6 +126,12 @@ impl IntoResponse for OAuthError {
         let mut res = (self.status, Json(self.body.clone())).into_response();
         let h = res.headers_mut();
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(wait) = self.retry_after {
+            h.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(wait.as_secs().max(1)),
+            );
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             let challenge = if self.bearer {
                 format!(
@@ -191,11 +221,12 @@ async fn discovery(State(st): State<AppState>) -> Response {
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["ES256"],
+        "id_token_signing_alg_values_supported": IdTokenAlg::ALL.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
+        "prompt_values_supported": PROMPT_VALUES,
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid", "preferred_username", "email", "email_verified"],
         "authorization_response_iss_parameter_supported": true,
         "request_parameter_supported": false,
@@ -248,6 +279,7 @@ async fn token(
     headers: HeaderMap,
     f: Result<Form<TokenForm>, FormRejection>,
 ) -> Result<Response, OAuthError> {
+    token_limit(&st, &client)?;
     let f = form(f)?;
     let creds = credentials(&headers, f.client_id, f.client_secret)?;
     let req = TokenRequest {
@@ -279,6 +311,7 @@ async fn revoke(
     headers: HeaderMap,
     f: Result<Form<TokenParam>, FormRejection>,
 ) -> Result<Response, OAuthError> {
+    token_limit(&st, &client)?;
     let f = form(f)?;
     let creds = credentials(&headers, f.client_id, f.client_secret)?;
     let token = f
@@ -293,9 +326,11 @@ async fn revoke(
 /// `POST /oauth/introspect` (RFC 7662).
 async fn introspect(
     State(st): State<AppState>,
+    client: Client,
     headers: HeaderMap,
     f: Result<Form<TokenParam>, FormRejection>,
 ) -> Result<Response, OAuthError> {
+    token_limit(&st, &client)?;
     let f = form(f)?;
     let creds = credentials(&headers, f.client_id, f.client_secret)?;
     let token = f
@@ -313,6 +348,7 @@ async fn userinfo(State(st): State<AppState>, headers: HeaderMap) -> Result<Resp
             error_description: why.into(),
         },
         bearer: true,
+        retry_after: None,
     };
     let token =
         bearer(&headers).ok_or_else(|| invalid("Send the access token as a Bearer token."))?;

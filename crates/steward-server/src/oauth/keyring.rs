@@ -14,10 +14,11 @@ use std::sync::{Arc, RwLock};
 use anyhow::Context;
 use aws_lc_rs::aead::{AES_256_GCM_SIV, Aad, Nonce, RandomizedNonceKey};
 use jsonwebtoken::jwk::JwkSet;
+use steward_core::oauth::client::IdTokenAlg;
 use steward_core::ports::{Store, StoredKey, TokenSigner};
 use time::OffsetDateTime;
 
-use crate::oauth::keys::{SigningKey, jwk_set};
+use crate::oauth::keys::{SigningKey, jose, jwk_set};
 
 /// How long a new key is published before it signs.
 pub const PREPUBLISH: time::Duration = time::Duration::hours(1);
@@ -109,17 +110,21 @@ impl MasterKey {
 struct Ring {
     /// Published keys with their creation time, oldest first.
     keys: Vec<(SigningKey, OffsetDateTime)>,
-    /// Index of the key that signs.
-    signer: usize,
+    /// Per algorithm, the index in `keys` of the key that signs.
+    signers: Vec<(IdTokenAlg, usize)>,
 }
 
-/// The signing keys in use, refreshed from the store by [`KeyRing::refresh`].
+/// The signing keys in use, refreshed from the store by [`KeyRing::refresh`]. Each
+/// algorithm (ES256, RS256) has its own keys on the same rotation schedule.
 pub struct KeyRing {
     store: Arc<dyn Store>,
     master: MasterKey,
     rotation: time::Duration,
     token_ttl: time::Duration,
     ring: RwLock<Ring>,
+    /// One rotation at a time in this process (start-up's background one and the
+    /// periodic one must not both make a key).
+    rotating: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -131,7 +136,9 @@ impl std::fmt::Debug for KeyRing {
 }
 
 impl KeyRing {
-    /// Loads the keys, making the first one if there is none.
+    /// Loads the keys, making the first ES256 key if there is none. A missing RS256
+    /// key is made in the background: RSA generation takes long enough to slow
+    /// start-up, and only apps registered for RS256 need it.
     pub async fn load(
         store: Arc<dyn Store>,
         master: MasterKey,
@@ -146,31 +153,57 @@ impl KeyRing {
             token_ttl,
             ring: RwLock::new(Ring {
                 keys: Vec::new(),
-                signer: 0,
+                signers: Vec::new(),
             }),
+            rotating: tokio::sync::Mutex::new(()),
         });
-        ring.refresh(now).await?;
+        {
+            let _one = ring.rotating.lock().await;
+            ring.rotate(IdTokenAlg::Es256, now).await?;
+            ring.reload(now).await?;
+        }
+        let background = ring.clone();
+        tokio::spawn(async move {
+            if let Err(e) = background.refresh(now).await {
+                tracing::warn!(error = %e, "making the RS256 signing key failed; retried at the next rotation check");
+            }
+        });
         Ok(ring)
     }
 
-    /// Rotates when due, forgets keys no token can need, and reloads (every node
-    /// runs this periodically; a key made by another node is picked up here).
+    /// Rotates every algorithm's keys when due, forgets keys no token can need, and
+    /// reloads (every node runs this periodically; a key made by another node is
+    /// picked up here).
     pub async fn refresh(&self, now: OffsetDateTime) -> anyhow::Result<()> {
-        let mut stored = self.store.signing_keys().await?;
+        let _one = self.rotating.lock().await;
+        for alg in IdTokenAlg::ALL {
+            self.rotate(alg, now).await?;
+        }
+        self.reload(now).await
+    }
+
+    /// Makes a new key of `alg` when its newest is older than the rotation period, and
+    /// deletes its keys that stopped signing once every token they signed has expired.
+    async fn rotate(&self, alg: IdTokenAlg, now: OffsetDateTime) -> anyhow::Result<()> {
+        let of_alg = |all: Vec<StoredKey>| -> Vec<StoredKey> {
+            all.into_iter().filter(|k| k.alg == alg.as_str()).collect()
+        };
+        let mut stored = of_alg(self.store.signing_keys().await?);
         let due = stored
             .last()
             .is_none_or(|newest| now - newest.created_at >= self.rotation);
         if due {
-            let key = SigningKey::generate()?;
+            // Off the async threads: an RSA key takes tens to hundreds of milliseconds.
+            let key = tokio::task::spawn_blocking(move || SigningKey::generate(alg)).await??;
             let row = StoredKey {
                 kid: key.kid().to_owned(),
-                alg: "ES256".into(),
+                alg: alg.as_str().into(),
                 sealed: self.master.seal(key.kid(), key.pkcs8())?,
                 created_at: now,
             };
             self.store.add_signing_key(&row).await?;
-            tracing::info!(kid = %row.kid, "new signing key");
-            stored = self.store.signing_keys().await?;
+            tracing::info!(kid = %row.kid, alg = alg.as_str(), "new signing key");
+            stored = of_alg(self.store.signing_keys().await?);
         }
         let signer = signer_index(&stored, now);
         // Older keys stopped signing when the current signer took over; once every
@@ -181,21 +214,40 @@ impl KeyRing {
         {
             let n = self
                 .store
-                .delete_signing_keys_before(current.created_at)
+                .delete_signing_keys_before(alg.as_str(), current.created_at)
                 .await?;
             if n > 0 {
-                tracing::info!(deleted = n, "retired signing keys deleted");
-                stored = self.store.signing_keys().await?;
+                tracing::info!(
+                    deleted = n,
+                    alg = alg.as_str(),
+                    "retired signing keys deleted"
+                );
             }
         }
+        Ok(())
+    }
+
+    /// Opens the stored keys and chooses each algorithm's signer.
+    async fn reload(&self, now: OffsetDateTime) -> anyhow::Result<()> {
+        let stored = self.store.signing_keys().await?;
         let mut keys = Vec::with_capacity(stored.len());
-        for k in &stored {
-            let der = self.master.open(&k.kid, &k.sealed)?;
-            keys.push((SigningKey::from_pkcs8(&der)?, k.created_at));
+        let mut signers = Vec::new();
+        for alg in IdTokenAlg::ALL {
+            let of_alg: Vec<&StoredKey> = stored.iter().filter(|k| k.alg == alg.as_str()).collect();
+            let signer = signer_index(&of_alg, now);
+            for (i, k) in of_alg.into_iter().enumerate() {
+                let der = self.master.open(&k.kid, &k.sealed)?;
+                if i == signer {
+                    signers.push((alg, keys.len()));
+                }
+                keys.push((SigningKey::from_pkcs8(alg, &der)?, k.created_at));
+            }
         }
-        let signer = signer_index(&stored, now);
+        if let Some(k) = stored.iter().find(|k| IdTokenAlg::parse(&k.alg).is_none()) {
+            tracing::warn!(kid = %k.kid, alg = %k.alg, "ignored a signing key of an unknown algorithm");
+        }
         let mut ring = self.ring.write().unwrap_or_else(|p| p.into_inner());
-        *ring = Ring { keys, signer };
+        *ring = Ring { keys, signers };
         Ok(())
     }
 
@@ -205,26 +257,56 @@ impl KeyRing {
         jwk_set(ring.keys.iter().map(|(k, _)| k))
     }
 
-    /// The `kid` of the key that signs now.
-    pub fn signing_kid(&self) -> Option<String> {
+    /// The `kid` of the key that signs now with `alg`.
+    pub fn signing_kid(&self, alg: IdTokenAlg) -> Option<String> {
         let ring = self.ring.read().unwrap_or_else(|p| p.into_inner());
-        ring.keys.get(ring.signer).map(|(k, _)| k.kid().to_owned())
+        ring.signer(alg).map(|k| k.kid().to_owned())
+    }
+}
+
+impl Ring {
+    fn signer(&self, alg: IdTokenAlg) -> Option<&SigningKey> {
+        let (_, i) = self.signers.iter().find(|(a, _)| *a == alg)?;
+        self.keys.get(*i).map(|(k, _)| k)
     }
 }
 
 /// The key that signs at `now`: the newest published for at least [`PREPUBLISH`], or
 /// the oldest when none has been (a fresh install).
-fn signer_index(keys: &[StoredKey], now: OffsetDateTime) -> usize {
+fn signer_index<K: std::borrow::Borrow<StoredKey>>(keys: &[K], now: OffsetDateTime) -> usize {
     keys.iter()
-        .rposition(|k| now - k.created_at >= PREPUBLISH)
+        .rposition(|k| now - k.borrow().created_at >= PREPUBLISH)
         .unwrap_or(0)
 }
 
 impl TokenSigner for KeyRing {
-    fn sign(&self, claims: &serde_json::Value) -> Result<String, String> {
+    fn sign(&self, alg: IdTokenAlg, claims: &serde_json::Value) -> Result<Option<String>, String> {
         let ring = self.ring.read().unwrap_or_else(|p| p.into_inner());
-        let (key, _) = ring.keys.get(ring.signer).ok_or("no signing key")?;
-        key.sign(claims, "JWT").map_err(|e| e.to_string())
+        let Some(key) = ring.signer(alg) else {
+            return Ok(None);
+        };
+        key.sign(claims, "JWT").map(Some).map_err(|e| e.to_string())
+    }
+
+    fn verify(&self, token: &str) -> Option<serde_json::Value> {
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        let kid = header.kid?;
+        let ring = self.ring.read().unwrap_or_else(|p| p.into_inner());
+        let (key, _) = ring.keys.iter().find(|(k, _)| k.kid() == kid)?;
+        let mut v = jsonwebtoken::Validation::new(header.alg);
+        // An ID token used as a hint may have expired (OpenID Connect Core §3.1.2.1);
+        // the caller checks the issuer, and any audience is ours.
+        v.validate_exp = false;
+        v.validate_aud = false;
+        v.required_spec_claims.clear();
+        // The header's algorithm must be the key's, so an RSA key never checks an EC
+        // signature or the other way round.
+        if v.algorithms != [jose(key.alg())] {
+            return None;
+        }
+        jsonwebtoken::decode::<serde_json::Value>(token, key.decoding_key(), &v)
+            .ok()
+            .map(|d| d.claims)
     }
 }
 
@@ -269,25 +351,36 @@ mod rotation_tests {
     use jsonwebtoken::{DecodingKey, Validation, decode, decode_header};
     use steward_store::{PoolConfig, SqlStore, testing};
 
-    fn kids(ring: &KeyRing) -> Vec<String> {
+    /// The published kids of `alg`'s keys.
+    fn kids(ring: &KeyRing, alg: IdTokenAlg) -> Vec<String> {
         ring.jwks()
             .keys
             .iter()
+            .filter(|k| {
+                k.common.key_algorithm.map(|a| a.to_string()) == Some(alg.as_str().to_owned())
+            })
             .filter_map(|k| k.common.key_id.clone())
             .collect()
     }
 
-    /// The kid a token signed now carries, checked against the published keys.
-    fn signed_kid(ring: &KeyRing) -> String {
+    /// The kid a token signed now with `alg` carries, checked against the published keys.
+    fn signed_kid(ring: &KeyRing, alg: IdTokenAlg) -> String {
         let token = ring
-            .sign(&serde_json::json!({"sub": "x", "exp": 4_000_000_000_i64}))
+            .sign(
+                alg,
+                &serde_json::json!({"sub": "x", "exp": 4_000_000_000_i64}),
+            )
+            .unwrap()
             .unwrap();
-        let kid = decode_header(&token).unwrap().kid.unwrap();
+        let header = decode_header(&token).unwrap();
+        assert_eq!(header.alg, jose(alg));
+        let kid = header.kid.unwrap();
         let set = ring.jwks();
         let jwk = set.find(&kid).expect("the signing key is published");
-        let mut v = Validation::new(jsonwebtoken::Algorithm::ES256);
+        let mut v = Validation::new(jose(alg));
         v.validate_aud = false;
         decode::<serde_json::Value>(&token, &DecodingKey::from_jwk(jwk).unwrap(), &v).unwrap();
+        assert_eq!(ring.signing_kid(alg).as_deref(), Some(kid.as_str()));
         kid
     }
 
@@ -307,11 +400,25 @@ mod rotation_tests {
         let ring = KeyRing::load(store.clone(), master(), days30, ttl, t0)
             .await
             .unwrap();
-        let first = kids(&ring);
-        assert_eq!(first.len(), 1, "a fresh install makes one key");
-        assert_eq!(signed_kid(&ring), first[0]);
+        // Loading makes the ES256 key at once; the RS256 key follows in the background
+        // (this refresh waits for it and makes no second one).
+        ring.refresh(t0).await.unwrap();
+        for alg in IdTokenAlg::ALL {
+            let first = kids(&ring, alg);
+            assert_eq!(
+                first.len(),
+                1,
+                "a fresh install makes one {} key",
+                alg.as_str()
+            );
+            assert_eq!(signed_kid(&ring, alg), first[0]);
+        }
+        let stored = store.signing_keys().await.unwrap();
+        assert_eq!(stored.len(), 2, "one key per algorithm");
+        let first = |alg| kids(&ring, alg)[0].clone();
+        let (es_first, rs_first) = (first(IdTokenAlg::Es256), first(IdTokenAlg::Rs256));
 
-        // Another node loading the same database uses the same key.
+        // Another node loading the same database uses the same keys.
         let other = KeyRing::load(
             store.clone(),
             master(),
@@ -321,35 +428,50 @@ mod rotation_tests {
         )
         .await
         .unwrap();
-        assert_eq!(kids(&other), first);
+        other
+            .refresh(t0 + time::Duration::minutes(1))
+            .await
+            .unwrap();
+        assert_eq!(other.jwks(), ring.jwks());
 
-        // Due: a new key is published at once but does not sign yet.
+        // Due: a new key of each algorithm is published at once but does not sign yet.
         let due = t0 + days30;
         ring.refresh(due).await.unwrap();
-        let both = kids(&ring);
-        assert_eq!(both.len(), 2);
-        assert_eq!(
-            signed_kid(&ring),
-            first[0],
-            "the new key is only published for now"
-        );
+        let mut next = Vec::new();
+        for (alg, old) in [
+            (IdTokenAlg::Es256, &es_first),
+            (IdTokenAlg::Rs256, &rs_first),
+        ] {
+            let both = kids(&ring, alg);
+            assert_eq!(both.len(), 2);
+            assert_eq!(
+                &signed_kid(&ring, alg),
+                old,
+                "the new key is only published for now"
+            );
+            next.push(both[1].clone());
+        }
 
-        // An hour later it signs; the old key stays published for its tokens.
+        // An hour later they sign; the old keys stay published for their tokens.
         ring.refresh(due + PREPUBLISH).await.unwrap();
-        assert_eq!(signed_kid(&ring), both[1]);
-        assert_eq!(kids(&ring).len(), 2);
+        for (alg, new) in IdTokenAlg::ALL.into_iter().zip(&next) {
+            assert_eq!(&signed_kid(&ring, alg), new);
+            assert_eq!(kids(&ring, alg).len(), 2);
+        }
 
-        // Once every token the old key signed has expired, it is gone.
+        // Once every token the old keys signed has expired, they are gone.
         ring.refresh(due + PREPUBLISH + ttl).await.unwrap();
         assert_eq!(
-            kids(&ring).len(),
-            2,
-            "kept while a late node may still sign with it"
+            ring.jwks().keys.len(),
+            4,
+            "kept while a late node may still sign with them"
         );
         ring.refresh(due + PREPUBLISH + REFRESH_SLACK + ttl)
             .await
             .unwrap();
-        assert_eq!(kids(&ring), vec![both[1].clone()]);
+        for (alg, new) in IdTokenAlg::ALL.into_iter().zip(&next) {
+            assert_eq!(kids(&ring, alg), vec![new.clone()]);
+        }
 
         // A ring with another master key cannot read the stored keys.
         let wrong = KeyRing::load(
@@ -361,5 +483,42 @@ mod rotation_tests {
         )
         .await;
         assert!(wrong.is_err());
+    }
+
+    #[tokio::test]
+    async fn only_tokens_signed_by_a_published_key_verify_and_expiry_does_not_matter() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(
+            SqlStore::connect(&testing::sqlite_url(dir.path()), &PoolConfig::default())
+                .await
+                .unwrap(),
+        );
+        let t0 = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let ring = KeyRing::load(
+            store,
+            MasterKey::from_bytes(&[9; 32]).unwrap(),
+            time::Duration::days(30),
+            time::Duration::minutes(15),
+            t0,
+        )
+        .await
+        .unwrap();
+        ring.refresh(t0).await.unwrap();
+        let expired = serde_json::json!({"sub": "ada", "exp": 1_000_i64});
+        for alg in IdTokenAlg::ALL {
+            let token = ring.sign(alg, &expired).unwrap().unwrap();
+            assert_eq!(
+                ring.verify(&token),
+                Some(expired.clone()),
+                "{}",
+                alg.as_str()
+            );
+            let mut tampered = token.clone();
+            tampered.insert(tampered.len() - 5, 'A');
+            assert_eq!(ring.verify(&tampered), None);
+        }
+        let stranger = SigningKey::generate(IdTokenAlg::Es256).unwrap();
+        assert_eq!(ring.verify(&stranger.sign(&expired, "JWT").unwrap()), None);
+        assert_eq!(ring.verify("not.a.token"), None);
     }
 }

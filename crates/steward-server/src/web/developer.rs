@@ -40,6 +40,8 @@ struct AppForm {
     scope_email: Option<String>,
     scope_offline_access: Option<String>,
     public: Option<String>,
+    #[serde(default)]
+    id_token_signed_response_alg: String,
 }
 
 /// The form's values for the template.
@@ -53,6 +55,8 @@ struct FormValues {
     email: bool,
     offline_access: bool,
     public: bool,
+    /// `ES256` or `RS256` (anything else is shown back with its error).
+    alg: String,
 }
 
 struct Created {
@@ -91,6 +95,7 @@ impl Shown {
         Self {
             form: FormValues {
                 openid: true,
+                alg: "ES256".into(),
                 ..FormValues::default()
             },
             errors: FormErrors::none(),
@@ -158,6 +163,7 @@ async fn register(
         email: ticked(f.scope_email.as_deref()),
         offline_access: ticked(f.scope_offline_access.as_deref()),
         public: ticked(f.public.as_deref()),
+        alg: f.id_token_signed_response_alg.clone(),
     };
     let scopes = [
         ("openid", values.openid),
@@ -181,6 +187,7 @@ async fn register(
         logo_url: Some(f.logo_url.trim().to_owned()).filter(|s| !s.is_empty()),
         scopes,
         public: values.public,
+        id_token_signed_response_alg: Some(f.id_token_signed_response_alg),
     };
     match st.steward.register_app(&who, &req).await {
         Ok(app) => {

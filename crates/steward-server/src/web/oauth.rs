@@ -12,6 +12,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use steward_core::oauth::authorize::{AuthorizeError, AuthorizeParams};
 use steward_core::oauth::grant::{Granted, RequestState};
+use steward_core::oauth::prompt::Step;
 use steward_core::oauth::redirect::check_redirect;
 use steward_core::secret::parse_secret;
 
@@ -41,6 +42,17 @@ struct ApprovePage {
     consent: bool,
     access: Vec<String>,
     username: String,
+    this_path: String,
+}
+
+#[derive(Template)]
+#[template(path = "oauth/other_account.html")]
+struct OtherAccountPage {
+    nav: Nav,
+    app: String,
+    /// The hinted account, when this browser holds it: (id, username).
+    switch_to: Option<(String, String)>,
+    next: String,
     this_path: String,
 }
 
@@ -95,6 +107,7 @@ pub(super) fn too_many(nav: Nav, e: &ApiError) -> Response {
 async fn authorize(
     State(st): State<AppState>,
     client: Client,
+    browser: Browser,
     nav: Nav,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
@@ -127,9 +140,24 @@ async fn authorize(
         nonce: get("nonce"),
         code_challenge: get("code_challenge"),
         code_challenge_method: get("code_challenge_method"),
+        prompt: get("prompt"),
+        max_age: get("max_age"),
+        id_token_hint: get("id_token_hint"),
     };
     Ok(match st.steward.start_authorization(&params).await? {
-        Ok(handle) => see_other(&format!("/oauth/authorize/{handle}")),
+        // prompt=none shows no page, whatever the answer (OpenID Connect Core §3.1.2.6).
+        Ok(started) if started.silent => {
+            let active = browser.active.as_ref().map(|h| &h.who);
+            match st
+                .steward
+                .authorize_silently(&started.handle, active, &client.0)
+                .await?
+            {
+                Some(url) => see_other(url.as_str()),
+                None => closed(nav, RequestState::Used),
+            }
+        }
+        Ok(started) => see_other(&format!("/oauth/authorize/{}", started.handle)),
         Err(AuthorizeError::UnknownClient) => notice(
             nav,
             StatusCode::BAD_REQUEST,
@@ -159,7 +187,9 @@ async fn authorize(
             }
             // Sent back at once only to the built-in apps (loopback). A third-party
             // app is registered by anyone, so an automatic redirect to it would make
-            // Steward an open redirector (RFC 9700 §4.11.2): the person clicks.
+            // Steward an open redirector (RFC 9700 §4.11.2): the person clicks. A
+            // request that asked for no page at all (prompt=none) gets no page either:
+            // its answers are redirected anyway (OpenID Connect Core §3.1.2.6).
             let first_party = match params.client_id.as_deref() {
                 Some(id) => st
                     .steward
@@ -168,7 +198,11 @@ async fn authorize(
                     .is_some_and(|c| c.first_party),
                 None => false,
             };
-            if first_party {
+            let silent = params
+                .prompt
+                .as_deref()
+                .is_some_and(|p| p.split_ascii_whitespace().any(|w| w == "none"));
+            if first_party || silent {
                 see_other(redirect_uri.as_str())
             } else {
                 page(
@@ -231,40 +265,97 @@ fn done(nav: Nav, granted: &Granted) -> Response {
     )
 }
 
-/// `GET /oauth/authorize/{handle}`: sign in if needed, then consent or confirm.
+/// `?chosen=1` once the person picked an account for the request (select_account).
+#[derive(Debug, Default, Deserialize)]
+struct ShowQuery {
+    chosen: Option<String>,
+}
+
+/// The page's path with its state, URL-encoded for a `next=` parameter.
+fn next_param(path: &str) -> String {
+    url::form_urlencoded::byte_serialize(path.as_bytes()).collect()
+}
+
+/// `GET /oauth/authorize/{handle}`: sign in (again) or pick an account if needed,
+/// then consent or confirm.
 async fn show(
     State(st): State<AppState>,
     client: Client,
-    MaybeUser(who): MaybeUser,
+    browser: Browser,
     nav: Nav,
     Path(handle): Path<String>,
+    Query(q): Query<ShowQuery>,
 ) -> Result<Response, ApiError> {
     let state = st.steward.authorization_request(&handle).await?;
     let RequestState::Live(live) = state else {
         return Ok(closed(nav, state));
     };
     let this_path = format!("/oauth/authorize/{handle}");
-    let Some(who) = who else {
-        return Ok(see_other(&format!("/signin?next={this_path}")));
+    let chosen = q.chosen.is_some();
+    let back = if chosen {
+        format!("{this_path}?chosen=1")
+    } else {
+        this_path.clone()
     };
-    let consent = st.steward.consent_of(&who, &live.client.id).await?;
-    let needs_consent = live.needs_consent(consent.as_ref());
-    // A first-party app whose person just signed in for it needs no second click.
-    if !needs_consent
-        && live.client.first_party
-        && who.session().created_at >= live.request.created_at
-    {
-        return Ok(
-            match st
-                .steward
-                .approve_authorization(&who, &handle, &client.0)
-                .await?
-            {
-                Some(granted) => done(nav, &granted),
-                None => closed(nav, RequestState::Used),
-            },
-        );
-    }
+    let active = browser.active.as_ref().map(|h| &h.who);
+    let others: Vec<_> = browser.others.iter().map(|h| h.who.account().id).collect();
+    let step = st
+        .steward
+        .authorization_step(&live, active, &others, chosen)
+        .await?;
+    let who = match (step, active) {
+        // Signed out of the active account while others wait: pick one (or add one).
+        (Step::SignIn, _) | (_, None) if !others.is_empty() => {
+            let after = format!("{this_path}?chosen=1");
+            return Ok(see_other(&format!("/accounts?next={}", next_param(&after))));
+        }
+        (Step::SignIn, _) | (_, None) => {
+            return Ok(see_other(&format!("/signin?next={}", next_param(&back))));
+        }
+        (Step::ChooseAccount, _) => {
+            let after = format!("{this_path}?chosen=1");
+            return Ok(see_other(&format!("/accounts?next={}", next_param(&after))));
+        }
+        (Step::Reauthenticate, _) => {
+            return Ok(see_other(&format!(
+                "/signin?reauth=1&next={}",
+                next_param(&back)
+            )));
+        }
+        (Step::OtherAccount { held }, _) => {
+            let hinted = live.request.hint_sub.and_then(|id| {
+                browser
+                    .others
+                    .iter()
+                    .find(|h| held && h.who.account().id == id)
+                    .map(|h| (id.to_string(), h.who.account().username.clone()))
+            });
+            return Ok(page(
+                StatusCode::OK,
+                &OtherAccountPage {
+                    app: live.client.name.clone(),
+                    switch_to: hinted,
+                    next: back,
+                    this_path,
+                    nav,
+                },
+            ));
+        }
+        (Step::Approve, Some(who)) => {
+            return Ok(
+                match st
+                    .steward
+                    .approve_authorization(who, &handle, &client.0)
+                    .await?
+                {
+                    Some(granted) => done(nav, &granted),
+                    None => closed(nav, RequestState::Used),
+                },
+            );
+        }
+        (Step::Ask { .. }, Some(who)) => who,
+    };
+    let needs_consent = matches!(step, Step::Ask { consent: true });
     let logo = needs_consent && live.client.logo_url.is_some();
     let res = page(
         StatusCode::OK,
@@ -323,7 +414,12 @@ async fn decide(
                 .await?
             {
                 Some(granted) => done(nav, &granted),
-                None => closed(nav, st.steward.authorization_request(&handle).await?),
+                // Still live: this account may not answer it yet (a fresh sign-in or
+                // another account is needed), which the request's page sorts out.
+                None => match st.steward.authorization_request(&handle).await? {
+                    RequestState::Live(_) => see_other(&format!("/oauth/authorize/{handle}")),
+                    other => closed(nav, other),
+                },
             },
         );
     }

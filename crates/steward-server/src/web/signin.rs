@@ -42,6 +42,8 @@ struct SignInPage {
     adding: bool,
     /// Ask for the "I'm not a robot" check (after repeated failures on the identifier).
     challenge: bool,
+    /// An app asked the person to prove who they are again (`prompt=login`, `max_age`).
+    reauth: bool,
 }
 
 #[derive(Template)]
@@ -56,6 +58,8 @@ struct NextQuery {
     next: Option<String>,
     /// Present when "Add a new account" was chosen: show the form while signed in.
     add: Option<String>,
+    /// Present when an app needs a fresh sign-in: show the form while signed in.
+    reauth: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,24 +87,33 @@ struct SignInForm {
     next: Option<String>,
     add: Option<String>,
     altcha: Option<String>,
+    reauth: Option<String>,
 }
 
 async fn show(browser: Browser, nav: Nav, Query(q): Query<NextQuery>) -> Response {
     let next = safe_next(q.next.as_deref()).to_owned();
     let adding = q.add.is_some();
-    if browser.active.is_some() && !adding {
+    // The same sign-in as ever (throttling included); it replaces this browser's
+    // session of the account, so the new one's time is when they last proved it.
+    let reauth = q.reauth.is_some() && browser.active.is_some();
+    if browser.active.is_some() && !adding && !reauth {
         return see_other(&next);
     }
+    let identifier = match (&browser.active, reauth) {
+        (Some(a), true) => a.who.account().username.clone(),
+        _ => String::new(),
+    };
     page(
         StatusCode::OK,
         &SignInPage {
             nav,
             errors: FormErrors::none(),
-            identifier: String::new(),
+            identifier,
             remember: true,
             next,
-            adding: adding && browser.count() > 0,
+            adding: adding && !reauth && browser.count() > 0,
             challenge: false,
+            reauth,
         },
     )
 }
@@ -115,7 +128,8 @@ async fn submit(
 ) -> Response {
     let remember = ticked(f.remember.as_deref());
     let next = safe_next(f.next.as_deref()).to_owned();
-    let adding = f.add.is_some() && browser.count() > 0;
+    let reauth = f.reauth.is_some() && browser.active.is_some();
+    let adding = f.add.is_some() && !reauth && browser.count() > 0;
     let result: Result<_, ApiError> = async {
         let trusted = st.devices.accounts(&headers, st.steward.now());
         if trusted.is_empty() {
@@ -186,6 +200,7 @@ async fn submit(
                 next,
                 adding,
                 challenge,
+                reauth,
             };
             with_retry_after(page(form_status(&e), &body), &e)
         }

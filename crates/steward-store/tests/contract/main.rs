@@ -227,6 +227,7 @@ contract!(
     device_grants_are_decided_once_and_taken_once,
     consent_is_remembered_listed_and_revoking_it_ends_the_apps_sessions,
     signing_keys_are_kept_in_order_and_retired,
+    concurrent_redemptions_of_one_code_store_one_sign_in,
     profiles_are_replaced_whole_and_public_only_when_marked,
     a_photo_replaces_the_last_and_survives_profile_saves,
     a_renamed_account_holds_its_old_username,

@@ -46,6 +46,7 @@ fn app(owner_id: Uuid, id: &str) -> RegisteredClient {
         logo_url: None,
         scopes: "openid email".into(),
         secret_hash: Some(NewSecret::generate().hash),
+        id_token_alg: "RS256".into(),
         created_at: t0(),
     }
 }
@@ -130,10 +131,8 @@ pub(super) async fn refresh_tokens_rotate_once_and_a_replay_is_recognised(s: &Sq
     );
 }
 
-pub(super) async fn codes_are_issued_from_live_requests_and_redeemed_once(s: &SqlStore) {
-    let (new, _) = new_account("cody@example.com", "cody");
-    s.create_account(&new).await.unwrap();
-    let id = new.account.id;
+/// A live authorization request of the CLI, stored.
+async fn saved_request(s: &SqlStore) -> (NewSecret, StoredRequest) {
     let handle = NewSecret::generate();
     let req = StoredRequest {
         client_id: "steward-cli".into(),
@@ -143,7 +142,15 @@ pub(super) async fn codes_are_issued_from_live_requests_and_redeemed_once(s: &Sq
         used_at: None,
     };
     s.save_request(&handle.hash, &req).await.unwrap();
-    assert_eq!(s.request(&handle.hash).await.unwrap(), Some(req.clone()));
+    (handle, req)
+}
+
+pub(super) async fn codes_are_issued_from_live_requests_and_redeemed_once(s: &SqlStore) {
+    let (new, _) = new_account("cody@example.com", "cody");
+    s.create_account(&new).await.unwrap();
+    let id = new.account.id;
+    let (handle, req) = saved_request(s).await;
+    assert_eq!(s.request(&handle.hash).await.unwrap(), Some(req));
     let c = NewSecret::generate();
     let ev = event(id, EventKind::AppAuthorized, t0());
     let late = t0() + Duration::minutes(5);
@@ -181,25 +188,62 @@ pub(super) async fn codes_are_issued_from_live_requests_and_redeemed_once(s: &Sq
     );
 
     let at = t0() + Duration::seconds(10);
-    let Redeemed::Fresh(got) = s.redeem_code(&c.hash, at).await.unwrap() else {
-        panic!("first use")
+    let Redeemed::Fresh(got) = s.peek_code(&c.hash, at).await.unwrap() else {
+        panic!("a live code")
     };
     assert_eq!(got, code(id, &c.hash));
-    let (sess, _) = app_session(id, "steward-cli");
-    s.create_app_session(&sess, None, Some(&c.hash), at)
-        .await
-        .unwrap();
+    // Looking does not use it up: a failed token request leaves it to its app.
     assert_eq!(
-        s.redeem_code(&c.hash, at).await.unwrap(),
+        s.peek_code(&c.hash, at).await.unwrap(),
+        Redeemed::Fresh(got)
+    );
+    let (late_sess, _) = app_session(id, "steward-cli");
+    assert!(
+        !s.create_app_session(&late_sess, None, Some(&c.hash), t0() + Duration::minutes(1))
+            .await
+            .unwrap(),
+        "an expired code is not redeemed"
+    );
+    assert!(
+        s.session_by_token(&late_sess.token_hash, at)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let (sess, _) = app_session(id, "steward-cli");
+    assert!(
+        s.create_app_session(&sess, None, Some(&c.hash), at)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.peek_code(&c.hash, at).await.unwrap(),
         Redeemed::Replayed {
             account_id: id,
             session_id: Some(sess.id)
         }
     );
-    assert_eq!(
-        s.redeem_code(&NewSecret::generate().hash, at)
+    let (second, _) = app_session(id, "steward-cli");
+    let r2 = NewSecret::generate();
+    assert!(
+        !s.create_app_session(&second, Some(&r2.hash), Some(&c.hash), at)
             .await
             .unwrap(),
+        "a code is redeemed once"
+    );
+    assert!(
+        s.session_by_token(&second.token_hash, at)
+            .await
+            .unwrap()
+            .is_none()
+            && s.refresh_token_session(&r2.hash, at)
+                .await
+                .unwrap()
+                .is_none(),
+        "and the refused redemption stored nothing"
+    );
+    assert_eq!(
+        s.peek_code(&NewSecret::generate().hash, at).await.unwrap(),
         Redeemed::Unknown
     );
     let kinds: Vec<_> = s
@@ -211,6 +255,52 @@ pub(super) async fn codes_are_issued_from_live_requests_and_redeemed_once(s: &Sq
         .collect();
     assert_eq!(kinds[0], EventKind::AppAuthorized, "recorded with the code");
     assert_eq!(s.purge_oauth(t0() + Duration::hours(1)).await.unwrap(), 2);
+}
+
+pub(super) async fn concurrent_redemptions_of_one_code_store_one_sign_in(s: &SqlStore) {
+    let (new, _) = new_account("race@example.com", "race");
+    s.create_account(&new).await.unwrap();
+    let id = new.account.id;
+    let (handle, _) = saved_request(s).await;
+    let c = NewSecret::generate();
+    let ev = event(id, EventKind::AppAuthorized, t0());
+    assert!(
+        s.issue_code(&handle.hash, &code(id, &c.hash), None, None, &ev, t0())
+            .await
+            .unwrap()
+    );
+    let at = t0() + Duration::seconds(5);
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let s = s.clone();
+            let hash = c.hash.clone();
+            tokio::spawn(async move {
+                let (sess, _) = app_session(id, "steward-cli");
+                let stored = s
+                    .create_app_session(&sess, Some(&NewSecret::generate().hash), Some(&hash), at)
+                    .await
+                    .unwrap();
+                (stored, sess)
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for t in tasks {
+        let (stored, sess) = t.await.unwrap();
+        let found = s.session_by_token(&sess.token_hash, at).await.unwrap();
+        assert_eq!(stored, found.is_some(), "stored exactly when it said so");
+        if stored {
+            winners.push(sess.id);
+        }
+    }
+    assert_eq!(winners.len(), 1, "one redemption wins");
+    assert_eq!(
+        s.peek_code(&c.hash, at).await.unwrap(),
+        Redeemed::Replayed {
+            account_id: id,
+            session_id: Some(winners[0])
+        }
+    );
 }
 
 pub(super) async fn device_grants_are_decided_once_and_taken_once(s: &SqlStore) {
@@ -366,7 +456,14 @@ pub(super) async fn signing_keys_are_kept_in_order_and_retired(s: &SqlStore) {
         sealed: vec![1, 2, 3],
         created_at: at,
     };
+    let rsa = StoredKey {
+        kid: "r".into(),
+        alg: "RS256".into(),
+        sealed: vec![4, 5, 6],
+        created_at: t0() - Duration::days(1),
+    };
     s.add_signing_key(&key("a", t0())).await.unwrap();
+    s.add_signing_key(&rsa).await.unwrap();
     s.add_signing_key(&key("b", t0() + Duration::days(30)))
         .await
         .unwrap();
@@ -377,11 +474,24 @@ pub(super) async fn signing_keys_are_kept_in_order_and_retired(s: &SqlStore) {
         .into_iter()
         .map(|k| k.kid)
         .collect();
-    assert_eq!(kids, vec!["a", "b"]);
     assert_eq!(
-        s.delete_signing_keys_before(t0() + Duration::days(30))
+        kids,
+        vec!["r", "a", "b"],
+        "oldest first, whatever the algorithm"
+    );
+    assert_eq!(
+        s.delete_signing_keys_before("ES256", t0() + Duration::days(30))
             .await
             .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.signing_keys().await.unwrap(),
+        vec![rsa.clone(), key("b", t0() + Duration::days(30))],
+        "retiring one algorithm's keys leaves the other's"
+    );
+    assert_eq!(
+        s.delete_signing_keys_before("RS256", t0()).await.unwrap(),
         1
     );
     assert_eq!(
