@@ -20,6 +20,11 @@ pub struct CoreConfig {
     /// How many sign-ins nothing vouches for may wait for the hasher; more are turned
     /// away at once (503) instead of making everyone wait.
     pub hash_open_backlog: usize,
+    /// How many vouched attempts may wait (one per account) before more are turned away.
+    pub hash_priority_backlog: usize,
+    /// Priority-lane hashes one account may have per sign-in window; beyond, its
+    /// attempts wait in the open lane like anyone's.
+    pub priority_hashes_per_account: u32,
     /// Session lifetime with "Keep me signed in".
     pub session_remember: time::Duration,
     /// Session lifetime without it, counted from the last request (idle timeout).
@@ -84,6 +89,8 @@ impl Default for CoreConfig {
             argon2_parallelism: 1,
             hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
             hash_open_backlog: 4 * std::thread::available_parallelism().map_or(2, |n| n.get()),
+            hash_priority_backlog: 64,
+            priority_hashes_per_account: 30,
             session_remember: time::Duration::days(30),
             session_short: time::Duration::minutes(30),
             session_short_absolute: time::Duration::hours(12),

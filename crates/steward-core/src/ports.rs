@@ -179,6 +179,18 @@ pub trait TokenStore: Send + Sync {
         mails: &[OutgoingMail],
         now: OffsetDateTime,
     ) -> StoreResult<()>;
+    /// Stores an email-change token (voiding an older one) and queues `mails`, only if
+    /// session `session_id` is still live and the account's password hash is still
+    /// `verified_hash`, atomically; `false` (nothing stored) otherwise. So a request
+    /// that raced a password change, a reset or "Revoke all sessions" leaves no link.
+    async fn issue_email_change(
+        &self,
+        token: &EmailToken,
+        mails: &[OutgoingMail],
+        session_id: Uuid,
+        verified_hash: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
     /// Uses up a live email-change token: the account takes the new address (confirmed),
     /// every other unused token of the account (all sent to the old address) is voided,
     /// and `event` (made for `event.account_id`, which must be the token's) is recorded,

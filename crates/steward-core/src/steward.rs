@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::account::Account;
 use crate::account::email::email_key;
+use crate::account::hash_queue::Lane;
 use crate::account::passwords::Passwords;
 use crate::challenge::{Altcha, Strength};
 use crate::clock::Clock;
@@ -86,6 +87,7 @@ impl Steward {
             cfg.signin_failures_per_account,
             cfg.signin_failures_vouched,
             cfg.reauth_failures_per_session,
+            cfg.priority_hashes_per_account,
             cfg.signin_failure_window,
         ));
         let sessions = Arc::new(SessionCache::new(cfg.session_cache_ttl));
@@ -240,6 +242,16 @@ impl Steward {
             expires_at: now + ttl,
         };
         (token, self.link(&format!("{path}?token={}", secret.plain)))
+    }
+
+    /// The lane a vouched hash for `account` waits in: priority while the account has
+    /// priority hashes left in this window, the open lane after.
+    pub(crate) fn priority_lane(&self, account: Uuid) -> Lane {
+        if self.signin.priority.note(&account.to_string(), self.now()) {
+            Lane::Open
+        } else {
+            Lane::Priority
+        }
     }
 
     /// Checks a proof-of-work answer and uses it up; how strong it was.

@@ -414,6 +414,30 @@ impl TokenStore for MemStore {
         Ok(())
     }
 
+    async fn issue_email_change(
+        &self,
+        token: &EmailToken,
+        mails: &[OutgoingMail],
+        session_id: Uuid,
+        verified_hash: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        {
+            let st = self.lock();
+            let hash_ok = st.accounts.iter().any(|a| {
+                a.account.id == token.account_id && a.account.password_hash == verified_hash
+            });
+            let live = st.sessions.iter().any(|s| {
+                s.id == session_id && s.account_id == token.account_id && s.expires_at > now
+            });
+            if !hash_ok || !live {
+                return Ok(false);
+            }
+        }
+        self.issue_token(token, mails, now).await?;
+        Ok(true)
+    }
+
     async fn confirm_email_change(
         &self,
         hash: &SecretHash,

@@ -77,6 +77,11 @@ impl FailureThrottle {
         self.wait(state.entries.get(key), now)
     }
 
+    /// Whether the key is at its limit at `now` (nothing counted).
+    pub fn is_over(&self, key: &str, now: OffsetDateTime) -> bool {
+        self.check(key, now).is_err()
+    }
+
     /// Checks and counts in one step: `Err(wait)` when over the limit, else the attempt
     /// is counted as a failure until [`FailureThrottle::clear`] says it succeeded. Done
     /// under one lock, so concurrent guesses cannot all slip past the check.
@@ -137,17 +142,21 @@ pub struct SignInThrottles {
     pub open: FailureThrottle,
     /// Per account: attempts from browsers that signed in to it before.
     pub vouched: FailureThrottle,
-    /// Per session: current-password checks of a signed-in person.
+    /// Per session: current-password checks of a signed-in person, successful or not.
     pub reauth: FailureThrottle,
+    /// Per account: hashes taken through the priority lane, so no account (an
+    /// attacker can hold their own) gets more of it than an owner ever needs.
+    pub priority: FailureThrottle,
 }
 
 impl SignInThrottles {
-    /// The three counters with their limits over one `window`.
-    pub fn new(open: u32, vouched: u32, reauth: u32, window: Duration) -> Self {
+    /// The counters with their limits over one `window`.
+    pub fn new(open: u32, vouched: u32, reauth: u32, priority: u32, window: Duration) -> Self {
         Self {
             open: FailureThrottle::new(open, window),
             vouched: FailureThrottle::new(vouched, window),
             reauth: FailureThrottle::new(reauth, window),
+            priority: FailureThrottle::new(priority, window),
         }
     }
 }

@@ -65,6 +65,8 @@ fn core_config(cfg: &Config) -> CoreConfig {
         signin_failures_per_account: cfg.limits.signin_failures_per_account,
         signin_failures_vouched: cfg.limits.signin_failures_vouched,
         reauth_failures_per_session: cfg.limits.reauth_failures_per_session,
+        hash_priority_backlog: cfg.limits.hash_priority_backlog,
+        priority_hashes_per_account: cfg.limits.priority_hashes_per_account,
         emails_per_address_per_hour: cfg.limits.emails_per_address_per_hour,
         emails_per_account_per_hour: cfg.limits.emails_per_account_per_hour,
         session_short: time::Duration::minutes(cfg.sessions.idle_minutes.into()),

@@ -257,6 +257,11 @@ pub struct LimitsConfig {
     /// Sign-ins nothing vouches for that may wait for the password hasher; more are
     /// answered 503 with `Retry-After` at once. Unset: four per core.
     pub hash_backlog: Option<usize>,
+    /// Vouched attempts (one per account) that may wait for the hasher's priority lane.
+    pub hash_priority_backlog: usize,
+    /// Hashes one account may take through the priority lane per 15 minutes (vouched
+    /// sign-ins, current-password checks); beyond, they wait in the open lane.
+    pub priority_hashes_per_account: u32,
     /// Emails one address may be sent on request per hour (sign-up, confirmation, recovery).
     pub emails_per_address_per_hour: u32,
     /// Emails an account's own devices (its sessions, browsers that signed in to it before)
@@ -358,6 +363,8 @@ impl Default for LimitsConfig {
             signin_failures_vouched: 50,
             reauth_failures_per_session: 10,
             hash_backlog: None,
+            hash_priority_backlog: 64,
+            priority_hashes_per_account: 30,
             emails_per_address_per_hour: 5,
             emails_per_account_per_hour: 5,
             max_body_bytes: 64 * 1024,

@@ -31,6 +31,23 @@ macro_rules! void_in_tx {
 }
 pub(crate) use void_in_tx;
 
+/// Locks an account's row inside a transaction with a write that changes nothing
+/// (portable: PostgreSQL locks the row, SQLite takes its one writer lock); with a
+/// hash, only if the password is still that one. Whether the row was there to lock.
+macro_rules! lock_account_in_tx {
+    ($tx:expr, $account:expr, $hash:expr) => {
+        sqlx::query(
+            "UPDATE accounts SET password_hash = password_hash WHERE id = $1 AND ($2 IS NULL OR password_hash = $2)",
+        )
+        .bind($account)
+        .bind($hash)
+        .execute(&mut *$tx)
+        .await
+        .map(|r| r.rows_affected() == 1)
+        .map_err(backend)
+    };
+}
+
 #[async_trait]
 impl TokenStore for SqlStore {
     async fn issue_token(
@@ -69,6 +86,64 @@ impl TokenStore for SqlStore {
                 enqueue_in_tx!(tx, mail, now).map_err(backend)?;
             }
             tx.commit().await.map_err(backend)
+        })
+    }
+
+    async fn issue_email_change(
+        &self,
+        t: &EmailToken,
+        mails: &[OutgoingMail],
+        session_id: Uuid,
+        verified_hash: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        on_db!(self, write, |pool| {
+            let mut tx = pool.begin().await.map_err(backend)?;
+            // A write first: it takes the account's row lock (the whole database on
+            // SQLite) and checks the password the person just re-entered is still the
+            // one, so a password change, reset or revocation runs wholly before or after.
+            let locked = lock_account_in_tx!(tx, t.account_id, Some(verified_hash))?;
+            let live = sqlx::query(
+                "SELECT 1 FROM sessions WHERE id = $1 AND account_id = $2 AND expires_at > $3",
+            )
+            .bind(session_id)
+            .bind(t.account_id)
+            .bind(Ts(now))
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?
+            .is_some();
+            if !locked || !live {
+                return Ok(false);
+            }
+            sqlx::query(
+                "DELETE FROM email_tokens WHERE account_id = $1 AND kind = $2 AND used_at IS NULL",
+            )
+            .bind(t.account_id)
+            .bind(t.kind.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            sqlx::query(
+                "INSERT INTO email_tokens (id, account_id, kind, token_hash, email_key, created_at, expires_at, new_email)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(t.id)
+            .bind(t.account_id)
+            .bind(t.kind.as_str())
+            .bind(&t.hash.0[..])
+            .bind(&t.email_key)
+            .bind(Ts(t.created_at))
+            .bind(Ts(t.expires_at))
+            .bind(&t.new_email)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            for mail in mails {
+                enqueue_in_tx!(tx, mail, now).map_err(backend)?;
+            }
+            tx.commit().await.map_err(backend)?;
+            Ok(true)
         })
     }
 
@@ -253,6 +328,8 @@ impl TokenStore for SqlStore {
     ) -> StoreResult<u64> {
         on_db!(self, write, |pool| {
             let mut tx = pool.begin().await.map_err(backend)?;
+            // Waits for a token being issued for this account to commit, so it is voided too.
+            lock_account_in_tx!(tx, account_id, None::<&str>)?;
             let n = void_in_tx!(tx, account_id, kind, now)?;
             tx.commit().await.map_err(backend)?;
             Ok(n)

@@ -104,11 +104,11 @@ mod tests {
     #[tokio::test]
     async fn work_runs_on_its_lanes_threads_and_gives_the_slot_back() {
         let threads = HashThreads::start(1).unwrap();
-        let queue = HashQueue::new(1, 1);
+        let queue = HashQueue::new(1, 1, 1);
         let name = |lane| {
             let (threads, queue) = (threads.clone(), queue.clone());
             async move {
-                let slot = queue.admit(lane).await.unwrap();
+                let slot = queue.admit(lane, "").await.unwrap();
                 threads
                     .run(slot, || std::thread::current().name().map(str::to_owned))
                     .await
@@ -125,18 +125,18 @@ mod tests {
         );
         // Both slots came back: the single one is free again.
         assert_eq!(queue.waiting(), (0, 0));
-        let _again = queue.admit(Lane::Open).await.unwrap();
+        let _again = queue.admit(Lane::Open, "").await.unwrap();
     }
 
     #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn the_open_lanes_threads_yield_to_everything_else() {
         let threads = HashThreads::start(1).unwrap();
-        let queue = HashQueue::new(2, 1);
+        let queue = HashQueue::new(2, 1, 1);
         let niceness = |lane| {
             let (threads, queue) = (threads.clone(), queue.clone());
             async move {
-                let slot = queue.admit(lane).await.unwrap();
+                let slot = queue.admit(lane, "").await.unwrap();
                 threads
                     .run(slot, || rustix::process::nice(0).unwrap())
                     .await

@@ -98,7 +98,11 @@ impl Passwords {
         Ok(Self {
             memory,
             params,
-            queue: HashQueue::new(cfg.hash_concurrency.max(1), cfg.hash_open_backlog),
+            queue: HashQueue::new(
+                cfg.hash_concurrency.max(1),
+                cfg.hash_open_backlog,
+                cfg.hash_priority_backlog,
+            ),
             threads: HashThreads::start(cfg.hash_concurrency.max(1))?,
             dummy_hash: dummy.into(),
         })
@@ -109,19 +113,19 @@ impl Passwords {
         &self.queue
     }
 
-    /// Waits for the right to run one hash in `lane`; `CoreError::Busy` at once when the
-    /// open lane is full. Taken before anything else is done for an attempt, so turning
+    /// Waits for the right to run one hash in `lane`, taking `account`'s turn in the
+    /// priority lane; `CoreError::Busy` at once when the lane has no room for it. Taken before anything else is done for an attempt, so turning
     /// one away costs next to nothing.
-    pub async fn admit(&self, lane: Lane) -> CoreResult<Slot> {
+    pub async fn admit(&self, lane: Lane, account: &str) -> CoreResult<Slot> {
         self.queue
-            .admit(lane)
+            .admit(lane, account)
             .await
             .map_err(|_| CoreError::Busy(std::time::Duration::from_secs(1)))
     }
 
-    /// Hashes a new password into a PHC string, waiting in `lane`.
-    pub async fn hash(&self, password: &str, lane: Lane) -> CoreResult<String> {
-        let slot = self.admit(lane).await?;
+    /// Hashes a new password into a PHC string, waiting in `lane` for `account`.
+    pub async fn hash(&self, password: &str, lane: Lane, account: &str) -> CoreResult<String> {
+        let slot = self.admit(lane, account).await?;
         let (params, memory) = (self.params.clone(), self.memory.clone());
         let password = password.as_bytes().to_vec();
         self.threads
@@ -130,15 +134,16 @@ impl Passwords {
     }
 
     /// Verifies `password` against a stored PHC string, or against the dummy hash when
-    /// there is no account (always `No`, at the same cost), waiting in `lane`.
-    /// `CoreError::Busy` when the open lane is full.
+    /// there is no account (always `No`, at the same cost), waiting in `lane` for
+    /// `account`. `CoreError::Busy` when the lane has no room for it.
     pub async fn verify(
         &self,
         password: &str,
         stored: Option<&str>,
         lane: Lane,
+        account: &str,
     ) -> CoreResult<Verified> {
-        let slot = self.admit(lane).await?;
+        let slot = self.admit(lane, account).await?;
         self.verify_in(slot, password, stored).await
     }
 
@@ -243,16 +248,16 @@ mod tests {
     #[tokio::test]
     async fn hashes_verify_and_detect_old_parameters() {
         let p = Passwords::new(&cheap()).unwrap();
-        let phc = p.hash("correct horse", Lane::Open).await.unwrap();
+        let phc = p.hash("correct horse", Lane::Open, "").await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
         assert_eq!(
-            p.verify("correct horse", Some(&phc), Lane::Open)
+            p.verify("correct horse", Some(&phc), Lane::Open, "")
                 .await
                 .unwrap(),
             Verified::Yes
         );
         assert_eq!(
-            p.verify("wrong horse", Some(&phc), Lane::Open)
+            p.verify("wrong horse", Some(&phc), Lane::Open, "")
                 .await
                 .unwrap(),
             Verified::No
@@ -265,7 +270,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             stronger
-                .verify("correct horse", Some(&phc), Lane::Open)
+                .verify("correct horse", Some(&phc), Lane::Open, "")
                 .await
                 .unwrap(),
             Verified::YesRehash
@@ -310,13 +315,13 @@ mod tests {
     async fn unknown_accounts_and_garbage_hashes_never_verify() {
         let p = Passwords::new(&cheap()).unwrap();
         assert_eq!(
-            p.verify("steward-dummy-password-for-timing", None, Lane::Open)
+            p.verify("steward-dummy-password-for-timing", None, Lane::Open, "")
                 .await
                 .unwrap(),
             Verified::No
         );
         assert_eq!(
-            p.verify("x", Some("not a phc string"), Lane::Open)
+            p.verify("x", Some("not a phc string"), Lane::Open, "")
                 .await
                 .unwrap(),
             Verified::No

@@ -70,9 +70,21 @@ impl Steward {
             new_email: new.as_str().to_owned(),
             recovery_link: self.link("/trouble-signing-in"),
         });
-        self.store
-            .issue_token(&token, &[confirm, notice], now)
-            .await?;
+        // Only while this session lives and the password just checked is still the one:
+        // a password change, reset or revocation meanwhile leaves no link behind.
+        if !self
+            .store
+            .issue_email_change(
+                &token,
+                &[confirm, notice],
+                who.session().id,
+                &account.password_hash,
+                now,
+            )
+            .await?
+        {
+            return Err(CoreError::Unauthenticated);
+        }
         tracing::info!(account = %account.id, "email change requested");
         Ok(())
     }

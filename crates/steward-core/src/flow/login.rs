@@ -16,6 +16,7 @@ use crate::session::{
     ClientInfo, LAST_SEEN_EVERY, MAX_USER_AGENT, Session, SignedIn, extended_expiry, session_expiry,
 };
 use crate::steward::{Steward, truncate_ip};
+use sha2::{Digest, Sha256};
 
 /// Longest identifier looked up; longer ones cannot be an email or username.
 const MAX_IDENTIFIER: usize = 254;
@@ -66,9 +67,9 @@ impl Steward {
     ) -> CoreResult<NewSession> {
         // An attempt no device cookie speaks for waits in the open lane whatever the
         // account: admitted before anything else, so shedding a flood of them costs no
-        // database work.
+        // database work and leaves nothing behind.
         let early = match trusted_for.is_empty() {
-            true => Some(self.passwords.admit(Lane::Open).await?),
+            true => Some(self.passwords.admit(Lane::Open, "").await?),
             false => None,
         };
         let account = self.find_by_identifier(identifier).await?;
@@ -80,23 +81,42 @@ impl Steward {
                         .is_none_or(|c| at.unix_timestamp() >= c.unix_timestamp())
             })
         });
-        let (counter, key, lane) = match &account {
+        let (counter, key) = match &account {
             // Per account and network: someone guessing with a stolen device cookie
             // elsewhere brings the check onto themselves, not onto the owner's browsers.
             Some(a) if trusted => {
                 let network = client.ip.map(truncate_ip).unwrap_or_default();
-                let key = format!("{}/{network}", a.id);
-                (&self.signin.vouched, key, Lane::Priority)
+                (&self.signin.vouched, format!("{}/{network}", a.id))
             }
+            // Digested: however long the identifiers of a flood, each entry is small.
             _ => (
                 &self.signin.open,
-                normalise_identifier(identifier),
-                Lane::Open,
+                hex::encode(&Sha256::digest(normalise_identifier(identifier))[..16]),
             ),
+        };
+        let proof = altcha.map(str::trim).filter(|p| !p.is_empty());
+        // Over the limit without an answer: said at once, before waiting or counting.
+        if proof.is_none() && counter.is_over(&key, self.now()) {
+            return Err(CoreError::ChallengeRequired);
+        }
+        let slot = match early {
+            Some(slot) => slot,
+            None => {
+                // The priority lane is for accounts whose address is confirmed, and only
+                // as much as an owner needs: anyone can hold an account to flood it with.
+                let lane = match &account {
+                    Some(a) if trusted && a.email_verified_at.is_some() => self.priority_lane(a.id),
+                    _ => Lane::Open,
+                };
+                let turn = account
+                    .as_ref()
+                    .map(|a| a.id.to_string())
+                    .unwrap_or_default();
+                self.passwords.admit(lane, &turn).await?
+            }
         };
         // Counted before the hash, so parallel guesses cannot all pass as the first.
         if counter.note(&key, self.now()) {
-            let proof = altcha.map(str::trim).filter(|p| !p.is_empty());
             let passed = match proof {
                 None => Err(CoreError::ChallengeRequired),
                 Some(p) => self.pass_challenge(p).await,
@@ -111,17 +131,6 @@ impl Steward {
             ""
         } else {
             password
-        };
-        let slot = match early {
-            Some(slot) => slot,
-            None => match self.passwords.admit(lane).await {
-                Ok(slot) => slot,
-                Err(e) => {
-                    // Turned away before any verdict: not a guess.
-                    counter.forgive(&key);
-                    return Err(e);
-                }
-            },
         };
         let stored = account.as_ref().map(|a| a.password_hash.as_str());
         let verdict = self.passwords.verify_in(slot, password, stored).await?;
@@ -144,7 +153,10 @@ impl Steward {
         counter.clear(&key);
         let mut verified_hash = account.password_hash.clone();
         if verdict == Verified::YesRehash {
-            let phc = self.passwords.hash(password, Lane::Priority).await?;
+            let phc = self
+                .passwords
+                .hash(password, Lane::Priority, &account.id.to_string())
+                .await?;
             self.store
                 .update_password_hash(account.id, &account.password_hash, &phc)
                 .await?;

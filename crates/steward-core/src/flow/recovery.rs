@@ -145,7 +145,10 @@ impl Steward {
             &account.username,
             &account.email,
         )?;
-        let phc = self.passwords.hash(new_password, Lane::Priority).await?;
+        let phc = self
+            .passwords
+            .hash(new_password, Lane::Priority, &account.id.to_string())
+            .await?;
         let mail = self.render(&Mail::PasswordChanged {
             to: account.email.clone(),
             username: account.username.clone(),

@@ -41,7 +41,7 @@ impl Steward {
         let strength = self.pass_challenge(&input.altcha).await?;
         self.spend_address_quota(email.key(), strength)?;
         // Hash before looking anything up, so both outcomes cost the same.
-        let phc = self.passwords.hash(&input.password, Lane::Open).await?;
+        let phc = self.passwords.hash(&input.password, Lane::Open, "").await?;
 
         // Usernames are public, so a taken one may be reported; it is checked before the
         // email so that the answer never depends on whether the email has an account.

@@ -11,8 +11,9 @@ use crate::steward::Steward;
 
 impl Steward {
     /// Checks the password a signed-in person re-enters to confirm a sensitive change.
-    /// Counted per session, apart from sign-in: guessing with a stolen session slows
-    /// only that session, and strangers failing to sign in never block the owner here.
+    /// Counted per session, apart from sign-in, successes too: guessing with a stolen
+    /// session slows only that session, a session cannot spend hashes without end, and
+    /// strangers failing to sign in never block the owner here.
     pub(crate) async fn verify_current_password(
         &self,
         who: &SignedIn,
@@ -23,14 +24,20 @@ impl Steward {
             .reauth
             .attempt(&key, self.now())
             .map_err(CoreError::RateLimited)?;
+        let account = who.account();
+        let lane = self.priority_lane(account.id);
         let verdict = self
             .passwords
-            .verify(password, Some(&who.account().password_hash), Lane::Priority)
+            .verify(
+                password,
+                Some(&account.password_hash),
+                lane,
+                &account.id.to_string(),
+            )
             .await?;
         if verdict == Verified::No {
             return Err(CoreError::WrongPassword);
         }
-        self.signin.reauth.clear(&key);
         Ok(())
     }
 
@@ -90,7 +97,10 @@ impl Steward {
                 "Choose a password different from the current one.",
             ));
         }
-        let phc = self.passwords.hash(new, Lane::Priority).await?;
+        let phc = self
+            .passwords
+            .hash(new, Lane::Priority, &account.id.to_string())
+            .await?;
         let now = self.now();
         let mail = self.render(&Mail::PasswordChanged {
             to: account.email.clone(),

@@ -236,6 +236,8 @@ contract!(
     emailed_links_work_only_for_the_address_they_were_sent_to,
     credential_changes_cancel_a_pending_email_change,
     email_keys_are_paged_in_id_order_and_can_be_recomputed,
+    an_email_change_is_issued_only_for_a_live_session_and_the_checked_password,
+    revoking_races_no_email_change_link_into_life,
 );
 
 #[tokio::test]

@@ -180,3 +180,104 @@ pub(super) async fn credential_changes_cancel_a_pending_email_change(s: &SqlStor
         "nia@example.com"
     );
 }
+
+pub(super) async fn an_email_change_is_issued_only_for_a_live_session_and_the_checked_password(
+    s: &SqlStore,
+) {
+    let (new, _) = new_account("oda@example.com", "oda");
+    s.create_account(&new).await.unwrap();
+    let id = new.account.id;
+    let (live, _) = session(id, Duration::days(1));
+    assert!(s.create_session(&live, HASH, &[], None).await.unwrap());
+    let ask = |to: &str| email_change_token(id, to, t0());
+
+    let (ok, ok_secret) = ask("oda@new.example");
+    assert!(
+        s.issue_email_change(&ok, &[], live.id, HASH, t0())
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.peek_token(TokenKind::ChangeEmail, &ok_secret.hash, t0())
+            .await
+            .unwrap(),
+        Some(id)
+    );
+    // The password changed since it was checked: nothing stored.
+    let (stale, stale_secret) = ask("thief@example.net");
+    assert!(
+        !s.issue_email_change(&stale, &[], live.id, "an old hash", t0())
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.peek_token(TokenKind::ChangeEmail, &stale_secret.hash, t0())
+            .await
+            .unwrap(),
+        None
+    );
+    // The session ended: nothing stored.
+    let (gone, gone_secret) = ask("thief@example.net");
+    assert!(
+        !s.issue_email_change(&gone, &[], Uuid::now_v7(), HASH, t0())
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.peek_token(TokenKind::ChangeEmail, &gone_secret.hash, t0())
+            .await
+            .unwrap(),
+        None
+    );
+    // The first link is still the live one.
+    assert_eq!(
+        s.peek_token(TokenKind::ChangeEmail, &ok_secret.hash, t0())
+            .await
+            .unwrap(),
+        Some(id)
+    );
+}
+
+pub(super) async fn revoking_races_no_email_change_link_into_life(s: &SqlStore) {
+    // Many requests for a change and a "Revoke all" at once: whatever order they
+    // commit in, no link issued for a session that was ended survives.
+    let (new, _) = new_account("pia@example.com", "pia");
+    s.create_account(&new).await.unwrap();
+    let id = new.account.id;
+    let (keep, _) = session(id, Duration::days(1));
+    let (thief, _) = session(id, Duration::days(1));
+    assert!(s.create_session(&keep, HASH, &[], None).await.unwrap());
+    assert!(s.create_session(&thief, HASH, &[], None).await.unwrap());
+    let mut asks = Vec::new();
+    let mut secrets = Vec::new();
+    for n in 0..8 {
+        let (t, secret) = email_change_token(id, &format!("thief{n}@example.net"), t0());
+        secrets.push(secret);
+        let s = s.clone();
+        let thief = thief.id;
+        asks.push(tokio::spawn(async move {
+            s.issue_email_change(&t, &[], thief, HASH, t0())
+                .await
+                .unwrap()
+        }));
+    }
+    let ended = s
+        .end_sessions_except(id, Some(keep.id), None)
+        .await
+        .unwrap();
+    s.void_tokens(id, TokenKind::ChangeEmail, t0())
+        .await
+        .unwrap();
+    for a in asks {
+        a.await.unwrap();
+    }
+    assert_eq!(ended, 1);
+    for secret in &secrets {
+        assert_eq!(
+            s.peek_token(TokenKind::ChangeEmail, &secret.hash, t0())
+                .await
+                .unwrap(),
+            None
+        );
+    }
+}

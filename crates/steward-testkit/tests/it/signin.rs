@@ -440,3 +440,37 @@ async fn an_unreadable_forwarded_hop_ends_the_walk_so_clients_cannot_pick_their_
         "{ips:?}"
     );
 }
+
+#[tokio::test]
+async fn an_account_flooding_the_priority_lane_with_its_own_sign_ins_cannot_hold_up_the_owner() {
+    let s = TestServer::builder()
+        .config(|c| {
+            c.limits.credential_per_ip_per_minute = 100_000;
+            // No open backlog: whatever is not in the priority lane is turned away when busy.
+            c.limits.hash_backlog = Some(0);
+        })
+        .start()
+        .await
+        .unwrap();
+    let owner = confirmed_account(&s, "own@example.com", "owner").await;
+    // Anyone can hold an account of their own, and a device cookie for it.
+    let mallory = confirmed_account(&s, "mal@example.com", "mallory").await;
+    let flood: Vec<_> = (0..40)
+        .map(|_| {
+            let m = mallory.clone();
+            tokio::spawn(async move { sign_in(&m, "mallory", PASSWORD, false).await.status })
+        })
+        .collect();
+    let mine = sign_in(&owner, "owner", PASSWORD, false).await;
+    let mut statuses = Vec::new();
+    for f in flood {
+        statuses.push(f.await.unwrap().as_u16());
+    }
+    assert_eq!(mine.status, 200, "{}", mine.text);
+    // One of mallory's attempts may wait at a time: the rest were turned away at once.
+    assert!(statuses.contains(&503), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 503),
+        "{statuses:?}"
+    );
+}

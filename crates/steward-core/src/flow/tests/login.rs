@@ -491,3 +491,24 @@ async fn a_stolen_device_cookie_guessing_elsewhere_does_not_challenge_the_owners
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn an_account_gets_only_so_much_of_the_priority_lane_per_window() {
+    use crate::account::hash_queue::Lane;
+    let h = Harness::with(CoreConfig {
+        priority_hashes_per_account: 2,
+        ..cheap_config()
+    })
+    .await;
+    let (ada, bob) = (Uuid::now_v7(), Uuid::now_v7());
+    assert_eq!(h.steward.priority_lane(ada), Lane::Priority);
+    assert_eq!(h.steward.priority_lane(ada), Lane::Priority);
+    assert_eq!(
+        h.steward.priority_lane(ada),
+        Lane::Open,
+        "ada used her share"
+    );
+    assert_eq!(h.steward.priority_lane(bob), Lane::Priority, "bob has his");
+    h.advance(minutes(15));
+    assert_eq!(h.steward.priority_lane(ada), Lane::Priority, "a new window");
+}
