@@ -255,8 +255,7 @@ pub fn router(state: AppState, max_body: usize) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {
-                    // The path only: query strings may carry tokens and never reach the logs.
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                    tracing::info_span!("request", method = %req.method(), route = %route_of(req))
                 })
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
@@ -264,12 +263,19 @@ pub fn router(state: AppState, max_body: usize) -> Router {
         .with_state(state)
 }
 
+/// What logs and metrics call a request: its route template (`/unsubscribe/{token}`),
+/// never the path itself, which may carry a secret (an unsubscribe token, an
+/// authorization request's handle) or personal data (`/@{username}`); `unmatched`
+/// when no route took it. Query strings never reach the logs either.
+fn route_of(req: &Request) -> String {
+    req.extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned())
+}
+
 async fn record_metrics(req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let route = route_of(&req);
     let method = req.method().to_string();
     let res = next.run(req).await;
     let status = res.status().as_u16().to_string();

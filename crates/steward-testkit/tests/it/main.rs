@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod common;
 mod email_links;
+mod logs;
 mod mail;
 mod notify;
 mod oauth;
