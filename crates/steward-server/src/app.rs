@@ -140,6 +140,7 @@ pub async fn start(cfg: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running
 
     let mailbox = cfg.mail.smtp_url.is_none().then(|| cfg.mailbox_dir());
     let transport = Transport::new(cfg.mail.smtp_url.as_deref(), cfg.mailbox_dir())?;
+    crate::files::warn_if_loose(&crate::files::kept(&cfg));
     let sender = MailSender::new(
         steward.clone(),
         transport,

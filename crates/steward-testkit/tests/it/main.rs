@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod common;
 mod email_links;
+mod files;
 mod logs;
 mod mail;
 mod notify;
