@@ -151,15 +151,16 @@ pub async fn start(cfg: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running
 
     let origin = origin_of(&cfg.public_url());
     let (stop, stop_rx) = watch::channel(false);
+    let cookies = CookieSettings::new(cfg.secure_cookies());
     let state = AppState(Arc::new(Inner {
         stopping: stop_rx.clone(),
         steward: steward.clone(),
-        cookies: CookieSettings::new(cfg.secure_cookies()),
+        devices: DeviceKeys::new(device_key, &cookies),
+        cookies,
         limits: Limits::new(&cfg.limits),
         metrics,
         origin,
         mailbox,
-        devices: DeviceKeys::new(device_key),
         keys,
         cfg: cfg.clone(),
     }));
