@@ -67,6 +67,7 @@ fn core_config(cfg: &Config) -> CoreConfig {
         reauth_failures_per_session: cfg.limits.reauth_failures_per_session,
         emails_per_address_per_hour: cfg.limits.emails_per_address_per_hour,
         emails_per_account_per_hour: cfg.limits.emails_per_account_per_hour,
+        photo_uploads_per_account_per_hour: cfg.limits.photo_uploads_per_account_per_hour,
         session_short: time::Duration::minutes(cfg.sessions.idle_minutes.into()),
         session_short_absolute: time::Duration::hours(cfg.sessions.absolute_hours.into()),
         session_remember: time::Duration::days(cfg.sessions.remember_days.into()),

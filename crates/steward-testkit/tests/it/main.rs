@@ -17,6 +17,7 @@ mod openapi;
 mod ops;
 mod pages;
 mod password;
+mod photos;
 mod profile;
 mod recovery;
 mod sessions;
