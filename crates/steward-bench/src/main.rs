@@ -7,6 +7,7 @@
 //! `cargo build --release -p steward-server -p steward-bench && target/release/steward-bench [--pg URL]`.
 
 mod flood;
+mod photo;
 
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -28,12 +29,16 @@ struct Args {
     /// Seconds each measurement runs.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
-    /// Only these benchmarks (signin, me, token, flood, start). Default: all.
+    /// Only these benchmarks (signin, me, token, flood, start, photo). Default: all.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Concurrent attackers in the `flood` benchmark, one measurement per number.
     #[arg(long, value_delimiter = ',', default_values_t = [64, 256])]
     flood: Vec<usize>,
+    /// The `steward-server` binary the `photo` benchmark runs (default: the one beside
+    /// this binary), e.g. an older build to compare with.
+    #[arg(long)]
+    server: Option<std::path::PathBuf>,
 }
 
 fn line(name: &str, figure: &str, value: f64, baseline: &str, base: f64) {
@@ -83,6 +88,10 @@ async fn main() -> anyhow::Result<()> {
     }
     if want("start") {
         start().await?;
+    }
+    if want("photo") {
+        let sibling = std::env::current_exe()?.with_file_name("steward-server");
+        photo::photo(args.server.as_deref().unwrap_or(&sibling)).await?;
     }
     Ok(())
 }

@@ -43,6 +43,9 @@ pub enum CoreError {
     /// or retry with a strong proof of work.
     #[error("email quota exceeded, retry after {0:?}")]
     EmailQuota(Duration),
+    /// The account uploaded its hourly share of photos: retry after the duration.
+    #[error("photo uploads exceeded, retry after {0:?}")]
+    PhotoQuota(Duration),
     /// Too many failed sign-ins on this identifier: retry with a solved proof of work.
     /// The same answer whether or not an account has the identifier.
     #[error("challenge required")]

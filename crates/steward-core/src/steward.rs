@@ -44,6 +44,8 @@ pub struct Steward {
     pub(crate) signer: Arc<dyn TokenSigner>,
     /// Bounds photo decoding (CPU and up to ~130 MB each) to one job per core.
     pub(crate) photo_jobs: Arc<tokio::sync::Semaphore>,
+    /// Photo uploads per account per hour.
+    pub(crate) photo_quota: Arc<FailureThrottle>,
 }
 
 /// The signer in place until the server installs its key ring: refuses to sign.
@@ -99,6 +101,10 @@ impl Steward {
             cfg.emails_per_account_per_hour,
             std::time::Duration::from_secs(3600),
         ));
+        let photo_quota = Arc::new(FailureThrottle::new(
+            cfg.photo_uploads_per_account_per_hour,
+            std::time::Duration::from_secs(3600),
+        ));
         Ok(Self {
             cfg: Arc::new(cfg),
             store,
@@ -114,6 +120,7 @@ impl Steward {
             changes: tokio::sync::broadcast::channel(1024).0,
             signer: Arc::new(NoSigner),
             photo_jobs: Arc::new(tokio::sync::Semaphore::new(cfg_hash_concurrency)),
+            photo_quota,
         })
     }
 

@@ -69,6 +69,7 @@ fn core_config(cfg: &Config) -> CoreConfig {
         priority_hashes_per_account: cfg.limits.priority_hashes_per_account,
         emails_per_address_per_hour: cfg.limits.emails_per_address_per_hour,
         emails_per_account_per_hour: cfg.limits.emails_per_account_per_hour,
+        photo_uploads_per_account_per_hour: cfg.limits.photo_uploads_per_account_per_hour,
         session_short: time::Duration::minutes(cfg.sessions.idle_minutes.into()),
         session_short_absolute: time::Duration::hours(cfg.sessions.absolute_hours.into()),
         session_remember: time::Duration::days(cfg.sessions.remember_days.into()),
@@ -146,6 +147,7 @@ pub async fn start(cfg: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running
 
     let mailbox = cfg.mail.smtp_url.is_none().then(|| cfg.mailbox_dir());
     let transport = Transport::new(cfg.mail.smtp_url.as_deref(), cfg.mailbox_dir())?;
+    crate::files::warn_if_loose(&crate::files::kept(&cfg));
     let sender = MailSender::new(
         steward.clone(),
         transport,
@@ -156,15 +158,16 @@ pub async fn start(cfg: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running
 
     let origin = origin_of(&cfg.public_url());
     let (stop, stop_rx) = watch::channel(false);
+    let cookies = CookieSettings::new(cfg.secure_cookies());
     let state = AppState(Arc::new(Inner {
         stopping: stop_rx.clone(),
         steward: steward.clone(),
-        cookies: CookieSettings::new(cfg.secure_cookies()),
+        devices: DeviceKeys::new(device_key, &cookies),
+        cookies,
         limits: Limits::new(&cfg.limits),
         metrics,
         origin,
         mailbox,
-        devices: DeviceKeys::new(device_key),
         keys,
         cfg: cfg.clone(),
     }));
@@ -261,8 +264,7 @@ pub fn router(state: AppState, max_body: usize) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {
-                    // The path only: query strings may carry tokens and never reach the logs.
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                    tracing::info_span!("request", method = %req.method(), route = %route_of(req))
                 })
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
@@ -270,12 +272,19 @@ pub fn router(state: AppState, max_body: usize) -> Router {
         .with_state(state)
 }
 
+/// What logs and metrics call a request: its route template (`/unsubscribe/{token}`),
+/// never the path itself, which may carry a secret (an unsubscribe token, an
+/// authorization request's handle) or personal data (`/@{username}`); `unmatched`
+/// when no route took it. Query strings never reach the logs either.
+fn route_of(req: &Request) -> String {
+    req.extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned())
+}
+
 async fn record_metrics(req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let route = route_of(&req);
     let method = req.method().to_string();
     let res = next.run(req).await;
     let status = res.status().as_u16().to_string();

@@ -140,6 +140,20 @@ impl ApiError {
                         f,
                     )
                 }
+                CoreError::PhotoQuota(wait) => {
+                    let minutes = wait.as_secs().div_ceil(60).max(1);
+                    let mut f = BTreeMap::new();
+                    f.insert(
+                        "photo".into(),
+                        format!("You can upload another photo in about {minutes} minutes."),
+                    );
+                    (
+                        StatusCode::TOO_MANY_REQUESTS,
+                        codes::RATE_LIMITED,
+                        "Too many photos were uploaded to this account in the last hour.".into(),
+                        f,
+                    )
+                }
                 CoreError::ChallengeRequired => {
                     let mut f = BTreeMap::new();
                     f.insert(
@@ -244,7 +258,10 @@ impl ApiError {
         match self {
             ApiError::RateLimited(d)
             | ApiError::Core(
-                CoreError::RateLimited(d) | CoreError::Busy(d) | CoreError::EmailQuota(d),
+                CoreError::RateLimited(d)
+                | CoreError::Busy(d)
+                | CoreError::EmailQuota(d)
+                | CoreError::PhotoQuota(d),
             ) => Some(*d),
             _ => None,
         }

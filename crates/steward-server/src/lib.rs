@@ -6,6 +6,7 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod error;
+pub mod files;
 pub mod geo;
 pub mod http;
 pub mod mail;

@@ -34,6 +34,10 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // Anything this process creates is its owner's alone, including files it does not
+    // name itself (SQLite's temporary files); the data folder's modes are also set
+    // explicitly, so an embedded server gets them without this.
+    rustix::process::umask(rustix::fs::Mode::RWXG | rustix::fs::Mode::RWXO);
     let args = Args::parse();
     let overrides = Overrides {
         listen: args.listen,

@@ -36,6 +36,8 @@ pub mod testing;
 mod tokens;
 mod ts;
 
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -64,6 +66,15 @@ impl Backend {
             Backend::Sqlite
         }
     }
+}
+
+/// The database file a SQLite URL names; `None` for PostgreSQL and in-memory SQLite.
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    if Backend::of(url) != Backend::Sqlite || in_memory(url) {
+        return None;
+    }
+    let opts = SqliteConnectOptions::from_str(url).ok()?;
+    Some(opts.get_filename().to_path_buf())
 }
 
 /// Connection pools. SQLite gets one writer connection beside the readers:
@@ -99,8 +110,41 @@ impl Default for PoolConfig {
     }
 }
 
+/// Whether a SQLite URL names a database that never touches the disk.
+fn in_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
+/// Creates a SQLite database file readable by its owner only (0600), and its missing
+/// folders (0700): it holds password hashes and keys. SQLite creates `-wal` and
+/// `-shm` with the database file's mode, so they are private too. An existing file
+/// keeps its mode (the server warns when it is loose).
+fn create_private(file: &Path) -> Result<(), StoreError> {
+    let cannot = |what: &Path, e: std::io::Error| {
+        StoreError::Backend(format!("cannot create {}: {e}", what.display()))
+    };
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| cannot(dir, e))?;
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(file)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(cannot(file, e)),
+    }
+}
+
 impl SqlStore {
-    /// Connects and brings the schema up to date. SQLite files and their folder are created.
+    /// Connects and brings the schema up to date. SQLite files (0600) and their folder
+    /// (0700) are created.
     pub async fn connect(url: &str, pool: &PoolConfig) -> Result<Self, StoreError> {
         let store = match Backend::of(url) {
             Backend::Postgres => {
@@ -125,14 +169,8 @@ impl SqlStore {
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(5));
-                if let Some(dir) = opts
-                    .get_filename()
-                    .parent()
-                    .filter(|d| !d.as_os_str().is_empty())
-                {
-                    std::fs::create_dir_all(dir).map_err(|e| {
-                        StoreError::Backend(format!("cannot create {}: {e}", dir.display()))
-                    })?;
+                if !in_memory(url) {
+                    create_private(opts.get_filename())?;
                 }
                 let write = SqlitePoolOptions::new()
                     .max_connections(1)
@@ -198,4 +236,40 @@ pub(crate) fn backend(e: sqlx::Error) -> StoreError {
         }
     }
     StoreError::Backend(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn only_a_sqlite_file_url_names_a_file() {
+        assert_eq!(
+            sqlite_file("sqlite:///var/lib/steward/steward.db"),
+            Some(PathBuf::from("/var/lib/steward/steward.db"))
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("sqlite://db?mode=memory"), None);
+        assert_eq!(sqlite_file("postgres://postgres@127.0.0.1/steward"), None);
+    }
+
+    #[tokio::test]
+    async fn a_new_sqlite_database_and_its_folder_are_the_owners_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("new/steward.db");
+        let store = SqlStore::connect(
+            &format!("sqlite://{}", db.display()),
+            &PoolConfig::default(),
+        )
+        .await
+        .unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir.path().join("new")), 0o700);
+        for file in ["steward.db", "steward.db-wal", "steward.db-shm"] {
+            assert_eq!(mode(&dir.path().join("new").join(file)), 0o600, "{file}");
+        }
+        store.close().await;
+    }
 }

@@ -229,10 +229,15 @@ impl Steward {
         Ok(profile.view(who.account()))
     }
 
-    /// Replaces the profile photo with an upload (PNG, JPEG or WebP, at most 5 MB
-    /// and 4096×4096), re-encoded without its metadata. A refused upload changes
-    /// nothing.
+    /// Replaces the profile photo with an upload (PNG, JPEG or WebP, at most 5 MB,
+    /// 4096×4096 and 8 bits per channel), re-encoded without its metadata. A refused
+    /// upload changes nothing. Each account may upload
+    /// `photo_uploads_per_account_per_hour` photos an hour, refused ones included
+    /// (decoding is what costs), then `PhotoQuota`.
     pub async fn set_photo(&self, who: &SignedIn, bytes: Vec<u8>) -> CoreResult<ProfileView> {
+        self.photo_quota
+            .attempt(&who.account().id.to_string(), self.now())
+            .map_err(CoreError::PhotoQuota)?;
         // Decoding is heavy: at most one photo per core at a time, the rest wait.
         let _permit = self
             .photo_jobs

@@ -1,23 +1,31 @@
-//! Profile photos from untrusted uploads: the format and the pixel dimensions
-//! are checked from the header before anything is decoded (a small file may
-//! claim a huge image), decoding runs under memory limits, and the picture is
-//! re-encoded from its pixels alone, so metadata such as GPS positions never
-//! survives. Stored as square JPEG avatars in two sizes.
+//! Profile photos from untrusted uploads: the format, the pixel dimensions and
+//! the bit depth are checked from the header before anything is decoded (a small
+//! file may claim a huge image, and 16 bits per channel doubles what it unpacks
+//! to), decoding runs under a memory budget that fits the largest accepted
+//! image, and the picture is re-encoded from its pixels alone, so metadata such as
+//! GPS positions never survives. Stored as square JPEG avatars in two sizes.
 
 use std::io::Cursor;
 
 use image::codecs::jpeg::JpegEncoder;
-use image::imageops::FilterType;
-use image::{ImageFormat, ImageReader, Limits};
+use image::imageops::{self, FilterType};
+use image::{
+    DynamicImage, ImageBuffer, ImageDecoder, ImageFormat, ImageReader, Limits, Pixel, RgbImage,
+};
 
 /// Largest upload accepted.
 pub const MAX_BYTES: usize = 5 * 1024 * 1024;
 /// Largest width or height accepted.
 pub const MAX_SIDE: u32 = 4096;
+/// Deepest colour channels accepted, in bits.
+pub const MAX_BITS: u32 = 8;
 /// The avatar sizes kept, in pixels (square).
 pub const SIZES: [u32; 2] = [256, 64];
 /// JPEG quality of the stored avatars.
 const QUALITY: u8 = 85;
+/// What one decode may allocate: the largest accepted image as 8-bit RGBA (64 MiB),
+/// and half again for the decoder's own buffers.
+const DECODE_BUDGET: u64 = (MAX_SIDE as u64) * (MAX_SIDE as u64) * 4 * 3 / 2;
 
 /// Why an upload was refused; each says what to do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,6 +42,11 @@ pub enum PhotoError {
     /// Wider or taller than [`MAX_SIDE`].
     #[error("The image is {0}×{1} pixels; at most 4096×4096 is accepted.")]
     TooManyPixels(u32, u32),
+    /// Deeper than [`MAX_BITS`] per channel (a 16-bit PNG).
+    #[error(
+        "The image has {0} bits per channel; at most 8 are accepted. Save it as an 8-bit PNG, or as a JPEG."
+    )]
+    TooDeep(u32),
     /// The file could not be decoded (damaged, or larger inside than it claims).
     #[error("The image could not be read. It may be damaged; try another file.")]
     Unreadable,
@@ -56,37 +69,64 @@ pub fn process(bytes: &[u8]) -> Result<Avatars, PhotoError> {
     ) {
         return Err(PhotoError::Unsupported);
     }
-    let (w, h) = ImageReader::with_format(Cursor::new(bytes), format)
-        .into_dimensions()
+    // The header alone: how large the image is and how deep its pixels are.
+    let header = ImageReader::with_format(Cursor::new(bytes), format)
+        .into_decoder()
         .map_err(|_| PhotoError::Unreadable)?;
+    let (w, h) = header.dimensions();
     if w > MAX_SIDE || h > MAX_SIDE {
         return Err(PhotoError::TooManyPixels(w, h));
     }
     if w == 0 || h == 0 {
         return Err(PhotoError::Unreadable);
     }
+    let color = header.color_type();
+    let bits = 8 * u32::from(color.bytes_per_pixel()) / u32::from(color.channel_count().max(1));
+    if bits > MAX_BITS {
+        return Err(PhotoError::TooDeep(bits));
+    }
+    drop(header);
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
-    // RGBA at the largest accepted size, with room for the decoder's own buffers.
-    limits.max_alloc = Some(u64::from(MAX_SIDE) * u64::from(MAX_SIDE) * 4 * 2);
+    limits.max_alloc = Some(DECODE_BUDGET);
     reader.limits(limits);
     let img = reader.decode().map_err(|_| PhotoError::Unreadable)?;
     let side = w.min(h);
-    let square = img.crop_imm((w - side) / 2, (h - side) / 2, side, side);
+    let (x, y) = ((w - side) / 2, (h - side) / 2);
+    // Resized straight from the decoded pixels (a view of the centre square, not a
+    // copy), so the decoded image is the only full-size buffer.
+    let large = match &img {
+        DynamicImage::ImageLuma8(b) => avatar(b, x, y, side),
+        DynamicImage::ImageLumaA8(b) => avatar(b, x, y, side),
+        DynamicImage::ImageRgb8(b) => avatar(b, x, y, side),
+        DynamicImage::ImageRgba8(b) => avatar(b, x, y, side),
+        // The header said 8 bits; a decoder that disagrees is not trusted either.
+        _ => return Err(PhotoError::Unreadable),
+    };
+    drop(img);
+    let small = imageops::resize(&large, SIZES[1], SIZES[1], FilterType::Lanczos3);
     let mut out = Vec::with_capacity(SIZES.len());
-    for size in SIZES {
-        let rgb = square
-            .resize_exact(size, size, FilterType::Lanczos3)
-            .to_rgb8();
+    for rgb in [&large, &small] {
         let mut jpeg = Vec::new();
         JpegEncoder::new_with_quality(&mut jpeg, QUALITY)
-            .encode_image(&rgb)
+            .encode_image(rgb)
             .map_err(|_| PhotoError::Unreadable)?;
         out.push(jpeg);
     }
     Ok(Avatars(out))
+}
+
+/// The `side`×`side` square at (`x`, `y`) of `img`, resized to the large avatar.
+fn avatar<P>(img: &ImageBuffer<P, Vec<u8>>, x: u32, y: u32, side: u32) -> RgbImage
+where
+    P: Pixel<Subpixel = u8> + 'static,
+    DynamicImage: From<ImageBuffer<P, Vec<u8>>>,
+{
+    let square = imageops::crop_imm(img, x, y, side, side);
+    let resized = imageops::resize(&*square, SIZES[0], SIZES[0], FilterType::Lanczos3);
+    DynamicImage::from(resized).to_rgb8()
 }
 
 #[cfg(test)]
@@ -159,6 +199,41 @@ mod tests {
             process(&encoded(4097, 1, ImageFormat::Png)),
             Err(PhotoError::TooManyPixels(4097, 1))
         );
+    }
+
+    #[test]
+    fn sixteen_bit_images_are_refused_from_the_header() {
+        let (w, h) = (40, 30);
+        let deep = [
+            DynamicImage::ImageRgba16(ImageBuffer::from_pixel(w, h, image::Rgba([1u16, 2, 3, 4]))),
+            DynamicImage::ImageRgb16(ImageBuffer::from_pixel(w, h, image::Rgb([1u16, 2, 3]))),
+            DynamicImage::ImageLumaA16(ImageBuffer::from_pixel(w, h, image::LumaA([1u16, 2]))),
+            DynamicImage::ImageLuma16(ImageBuffer::from_pixel(w, h, image::Luma([1u16]))),
+        ];
+        for img in deep {
+            let mut png = Cursor::new(Vec::new());
+            img.write_to(&mut png, ImageFormat::Png).unwrap();
+            assert_eq!(process(png.get_ref()), Err(PhotoError::TooDeep(16)));
+        }
+    }
+
+    #[test]
+    fn grey_and_transparent_pictures_become_avatars_too() {
+        let (w, h) = (90, 120);
+        let shallow = [
+            DynamicImage::ImageLuma8(ImageBuffer::from_pixel(w, h, image::Luma([90u8]))),
+            DynamicImage::ImageLumaA8(ImageBuffer::from_pixel(w, h, image::LumaA([90u8, 10]))),
+            DynamicImage::ImageRgba8(ImageBuffer::from_pixel(w, h, image::Rgba([9u8, 8, 7, 6]))),
+        ];
+        for img in shallow {
+            let mut png = Cursor::new(Vec::new());
+            img.write_to(&mut png, ImageFormat::Png).unwrap();
+            let Avatars(sizes) = process(png.get_ref()).unwrap();
+            for (bytes, side) in sizes.iter().zip(SIZES) {
+                let avatar = image::load_from_memory(bytes).unwrap();
+                assert_eq!((avatar.width(), avatar.height()), (side, side));
+            }
+        }
     }
 
     #[test]

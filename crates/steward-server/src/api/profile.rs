@@ -29,17 +29,19 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-/// Uploads a profile photo: the body is the image (PNG, JPEG or WebP, at most 5 MB
-/// and 4096×4096 pixels). It is re-encoded as 256 and 64 pixel JPEGs without
-/// metadata. `413` over 5 MB; `422` with `fields.photo` for anything else refused.
+/// Uploads a profile photo: the body is the image (PNG, JPEG or WebP, at most 5 MB,
+/// 4096×4096 pixels and 8 bits per channel). It is re-encoded as 256 and 64 pixel
+/// JPEGs without metadata. `413` over 5 MB; `422` with `fields.photo` for anything
+/// else refused; `429` past the account's photo uploads per hour.
 #[utoipa::path(put, path = "/api/v1/me/profile/photo", tag = "me", operation_id = "upload_profile_photo",
-    request_body(description = "The image file itself: PNG, JPEG or WebP, at most 5 MB and 4096×4096 pixels",
+    request_body(description = "The image file itself: PNG, JPEG or WebP, at most 5 MB, 4096×4096 pixels and 8 bits per channel",
         content(("image/png"), ("image/jpeg"), ("image/webp"))),
     responses(
         (status = 200, description = "Saved: the profile with its new `photo_url`", body = ProfileView),
         (status = 401, description = NOT_SIGNED_IN, body = ErrorBody),
         (status = 413, description = "The image is over 5 MB (`payload_too_large`)", body = ErrorBody),
-        (status = 422, description = "Not a PNG, JPEG or WebP image, over 4096×4096 pixels, or unreadable (`validation_failed`, `fields.photo`); nothing saved", body = ErrorBody)))]
+        (status = 422, description = "Not a PNG, JPEG or WebP image, over 4096×4096 pixels, more than 8 bits per channel (a 16-bit PNG), or unreadable (`validation_failed`, `fields.photo`); nothing saved", body = ErrorBody),
+        (status = 429, description = "The account uploaded `limits.photo_uploads_per_account_per_hour` photos in the last hour (`rate_limited`, `fields.photo` says when to retry); nothing saved", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))))]
 pub async fn upload_photo(
     State(st): State<AppState>,
     CurrentUser(who): CurrentUser,

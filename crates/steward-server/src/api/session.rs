@@ -99,9 +99,7 @@ pub async fn adopt_sign_in(
     }
     let now = st.steward.now();
     browser.write(st, now, out);
-    let device = st
-        .devices
-        .cookie_with(req_headers, new.account.id, now, st.cookies.secure);
+    let device = st.devices.cookie_with(req_headers, new.account.id, now);
     if let Ok(v) = axum::http::HeaderValue::from_str(&device) {
         out.append(axum::http::header::SET_COOKIE, v);
     }

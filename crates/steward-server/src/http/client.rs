@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::http::cookies::read_cookie;
+use crate::http::cookies::{CookieSettings, read_cookie};
 use crate::state::AppState;
 
 /// The client's address and browser, for sessions and records.
@@ -205,7 +205,7 @@ impl FromRequestParts<AppState> for MaybeUser {
     }
 }
 
-/// Name of the device cookie.
+/// Name of the device cookie (`__Host-` prefixed over HTTPS, like the others).
 pub const DEVICE_COOKIE: &str = "steward_device";
 /// Accounts remembered per browser.
 const MAX_DEVICE_ACCOUNTS: usize = 5;
@@ -217,6 +217,11 @@ const DEVICE_LIFETIME: time::Duration = time::Duration::days(90);
 #[derive(Clone)]
 pub struct DeviceKeys {
     key: Vec<u8>,
+    /// `__Host-steward_device` over HTTPS, so no sibling subdomain can plant or
+    /// shadow it; only this name is read, so a browser holding the unprefixed cookie
+    /// of an older version is a new device once.
+    name: String,
+    secure: bool,
 }
 
 impl std::fmt::Debug for DeviceKeys {
@@ -226,13 +231,17 @@ impl std::fmt::Debug for DeviceKeys {
 }
 
 impl DeviceKeys {
-    /// Keys from a server secret.
-    pub fn new(key: Vec<u8>) -> Self {
-        Self { key }
+    /// Keys from a server secret, for a cookie named and secured as `cookies` says.
+    pub fn new(key: Vec<u8>, cookies: &CookieSettings) -> Self {
+        Self {
+            key,
+            name: cookies.name(DEVICE_COOKIE),
+            secure: cookies.secure,
+        }
     }
 
     fn entries(&self, headers: &HeaderMap, now: OffsetDateTime) -> Vec<(Uuid, i64)> {
-        let Some(value) = read_cookie(headers, DEVICE_COOKIE) else {
+        let Some(value) = read_cookie(headers, &self.name) else {
             return Vec::new();
         };
         value
@@ -277,13 +286,7 @@ impl DeviceKeys {
     }
 
     /// The device cookie after a successful sign-in to `account` at `now`.
-    pub fn cookie_with(
-        &self,
-        headers: &HeaderMap,
-        account: Uuid,
-        now: OffsetDateTime,
-        secure: bool,
-    ) -> String {
+    pub fn cookie_with(&self, headers: &HeaderMap, account: Uuid, now: OffsetDateTime) -> String {
         let mut entries = vec![(account, now.unix_timestamp())];
         entries.extend(
             self.entries(headers, now)
@@ -302,10 +305,11 @@ impl DeviceKeys {
             })
             .collect::<Vec<_>>()
             .join(".");
-        let secure = if secure { "; Secure" } else { "" };
+        let secure = if self.secure { "; Secure" } else { "" };
         let max_age = DEVICE_LIFETIME.whole_seconds();
         format!(
-            "{DEVICE_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+            "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+            self.name
         )
     }
 }
@@ -406,22 +410,35 @@ mod tests {
 
     #[test]
     fn device_entries_are_signed_and_expire_after_90_days() {
-        let keys = DeviceKeys::new(b"k".to_vec());
+        let keys = DeviceKeys::new(b"k".to_vec(), &CookieSettings::new(false));
         let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
         let t0 = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
-        let first = keys.cookie_with(&HeaderMap::new(), a, t0, false);
+        let first = keys.cookie_with(&HeaderMap::new(), a, t0);
         let later = t0 + time::Duration::days(30);
-        let both = keys.cookie_with(&jar(&first), b, later, false);
+        let both = keys.cookie_with(&jar(&first), b, later);
         assert_eq!(keys.accounts(&jar(&both), later), vec![(b, later), (a, t0)]);
         assert_eq!(
             keys.accounts(&jar(&both), t0 + time::Duration::days(90)),
             vec![(b, later)],
             "a's entry expired"
         );
-        let other = DeviceKeys::new(b"other".to_vec());
+        let other = DeviceKeys::new(b"other".to_vec(), &CookieSettings::new(false));
         assert!(
             other.accounts(&jar(&both), later).is_empty(),
             "entries are signed"
         );
+    }
+
+    #[test]
+    fn over_https_only_the_host_prefixed_name_is_written_and_read() {
+        let keys = DeviceKeys::new(b"k".to_vec(), &CookieSettings::new(true));
+        let a = Uuid::now_v7();
+        let t0 = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let cookie = keys.cookie_with(&HeaderMap::new(), a, t0);
+        assert!(cookie.starts_with("__Host-steward_device="), "{cookie}");
+        assert!(cookie.ends_with("; Secure") && cookie.contains("; Path=/;"));
+        assert_eq!(keys.account_ids(&jar(&cookie), t0), vec![a]);
+        let unprefixed = cookie.trim_start_matches("__Host-");
+        assert!(keys.account_ids(&jar(unprefixed), t0).is_empty());
     }
 }

@@ -59,7 +59,8 @@ impl Transport {
                 Ok(Transport::Smtp(t))
             }
             None => {
-                std::fs::create_dir_all(&mailbox)?;
+                // Live reset links: the owner's alone, like every message in it.
+                crate::files::private_dir(&mailbox)?;
                 Ok(Transport::Mailbox(mailbox))
             }
         }
@@ -114,12 +115,10 @@ impl Transport {
                         .format(&time::format_description::well_known::Rfc3339)
                         .unwrap_or_default(),
                 };
-                tokio::fs::write(dir.join(format!("{id}.eml")), message.formatted()).await?;
-                tokio::fs::write(
-                    dir.join(format!("{id}.json")),
-                    serde_json::to_vec_pretty(&entry)?,
-                )
-                .await?;
+                let eml = dir.join(format!("{id}.eml"));
+                crate::files::write_private(&eml, &message.formatted()).await?;
+                let json = dir.join(format!("{id}.json"));
+                crate::files::write_private(&json, &serde_json::to_vec_pretty(&entry)?).await?;
             }
         }
         Ok(())

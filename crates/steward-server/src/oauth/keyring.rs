@@ -41,8 +41,8 @@ impl MasterKey {
         if !path.exists() {
             let mut bytes = [0u8; 32];
             aws_lc_rs::rand::fill(&mut bytes).map_err(|_| anyhow::anyhow!("no randomness"))?;
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)?;
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                crate::files::private_dir(dir)?;
             }
             let mut opts = std::fs::OpenOptions::new();
             opts.write(true).create_new(true);

@@ -17,7 +17,9 @@ use crate::http::client::MaybeUser;
 use crate::state::AppState;
 use crate::web::form::{FormBody, ticked};
 use crate::web::signup::Notice;
-use crate::web::view::{FormErrors, Nav, form_status, page, safe_next, same_account, see_other};
+use crate::web::view::{
+    FormErrors, Nav, form_status, page, safe_next, same_account, see_other, with_retry_after,
+};
 
 /// Routes of this feature.
 pub fn router() -> Router<AppState> {
@@ -189,7 +191,8 @@ async fn upload_photo(
                 }
                 other => FormErrors::from_error(other),
             };
-            Ok(page(form_status(&e), &edit_page(nav, view, errors, None)))
+            let res = page(form_status(&e), &edit_page(nav, view, errors, None));
+            Ok(with_retry_after(res, &e))
         }
     }
 }

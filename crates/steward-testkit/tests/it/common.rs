@@ -46,6 +46,18 @@ pub async fn me(c: &ApiClient) -> (u16, Value) {
     (r.status.as_u16(), r.json)
 }
 
+/// `PUT /api/v1/me/profile/photo` with `bytes` as the body.
+pub async fn put_photo(c: &ApiClient, bytes: Vec<u8>) -> Answer {
+    c.send_raw(
+        reqwest::Method::PUT,
+        "/api/v1/me/profile/photo",
+        "image/png",
+        bytes,
+    )
+    .await
+    .unwrap()
+}
+
 /// The Python interpreter with Authlib and openapi-spec-validator (`scripts/test`
 /// makes the venv from `tests/oauth/requirements.txt`).
 pub fn python() -> String {

@@ -286,8 +286,13 @@ fn config_layers_and_unknown_keys() {
 #[tokio::test]
 async fn defaults_serve_sqlite_in_the_data_dir_and_mail_to_the_local_mailbox() {
     let dir = tempfile::tempdir().unwrap();
+    // A real port, as an operator gives: the default public URL (and so the names the
+    // mailbox page answers to) comes from it.
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listen = probe.local_addr().unwrap();
+    drop(probe);
     let cfg = Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
+        listen,
         data_dir: dir.path().to_path_buf(),
         ..Config::default()
     };

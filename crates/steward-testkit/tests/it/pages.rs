@@ -261,6 +261,70 @@ async fn the_mailbox_page_is_off_when_smtp_is_configured() {
     );
 }
 
+/// A DNS-rebinding page: a browser at `http://attacker.example:PORT`, whose name
+/// the attacker pointed at 127.0.0.1, reaches the loopback server with the
+/// attacker's name in `Host`. It must not read the mailbox's live links.
+#[tokio::test]
+async fn the_mailbox_page_answers_only_to_the_public_host_and_loopback_names() {
+    let s = TestServer::builder()
+        .config(|c| c.mail.smtp_url = None)
+        .start()
+        .await
+        .unwrap();
+    let port = s.running.addr.port();
+    let c = s.client().unwrap();
+    let r = crate::common::sign_up(&c, "local@example.com", "local", PASSWORD).await;
+    assert_eq!(r.status, 201);
+    let with_host = |host: String| {
+        let url = format!("{}/mailbox", s.base);
+        async move {
+            let r = reqwest::Client::new()
+                .get(url)
+                .header("host", &host)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    // The public host (the test server's public URL is http://127.0.0.1:PORT).
+    let mut shown = None;
+    for _ in 0..100 {
+        let (status, text) = with_host(format!("127.0.0.1:{port}")).await;
+        if status == 200 && text.contains("Confirm your Steward email address") {
+            shown = Some(text);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(shown.is_some(), "the public host is served");
+    for host in [
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+        format!("LocalHost:{port}"),
+    ] {
+        let (status, text) = with_host(host.clone()).await;
+        assert_eq!(status, 200, "{host}");
+        assert!(text.contains("verify-email?token="), "{host}");
+    }
+    // Any other name, or the right name on another port: the 404 of an unknown page.
+    for host in [
+        format!("attacker.example:{port}"),
+        "attacker.example".to_owned(),
+        format!("localhost.attacker.example:{port}"),
+        format!("127.0.0.1.attacker.example:{port}"),
+        format!("localhost:{}", port.wrapping_add(1)),
+        "localhost".to_owned(),
+        format!("127.0.0.2:{port}"),
+        String::new(),
+    ] {
+        let (status, text) = with_host(host.clone()).await;
+        assert_eq!(status, 404, "Host: {host}");
+        assert!(!text.contains("token="), "Host: {host}: {text}");
+        assert!(!text.contains("local@example.com"), "Host: {host}");
+    }
+}
+
 #[tokio::test]
 async fn active_sessions_page_lists_and_revokes_and_refuses_a_form_from_another_account() {
     let s = TestServer::start().await.unwrap();

@@ -3,7 +3,7 @@
 use serde_json::json;
 use steward_testkit::TestServer;
 
-use crate::common::confirmed_account;
+use crate::common::{confirmed_account, put_photo};
 
 #[tokio::test]
 async fn a_profile_is_saved_whole_or_not_at_all_and_public_only_when_asked() {
@@ -129,28 +129,13 @@ fn picture(w: u32, h: u32, format: image::ImageFormat) -> Vec<u8> {
     out.into_inner()
 }
 
-async fn put_photo(
-    s: &TestServer,
-    c: &steward_testkit::ApiClient,
-    bytes: Vec<u8>,
-) -> steward_testkit::client::Answer {
-    c.send_raw(
-        reqwest::Method::PUT,
-        "/api/v1/me/profile/photo",
-        "image/png",
-        bytes,
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{}: {e}", s.base))
-}
-
 #[tokio::test]
 async fn photos_are_checked_re_encoded_and_shown_only_as_the_profile_allows() {
     let s = TestServer::start().await.unwrap();
     let ada = confirmed_account(&s, "ada@example.com", "ada").await;
 
     // Hostile or wrong uploads: each a specific error, nothing saved.
-    let r = put_photo(&s, &ada, b"GIF89a\x01\x00\x01\x00\x00\x00\x00".to_vec()).await;
+    let r = put_photo(&ada, b"GIF89a\x01\x00\x01\x00\x00\x00\x00".to_vec()).await;
     assert_eq!(r.status, 422);
     assert!(
         r.json["error"]["fields"]["photo"]
@@ -158,14 +143,14 @@ async fn photos_are_checked_re_encoded_and_shown_only_as_the_profile_allows() {
             .unwrap()
             .contains("PNG, JPEG or WebP")
     );
-    let r = put_photo(&s, &ada, b"%PDF-1.7 definitely not a picture".to_vec()).await;
+    let r = put_photo(&ada, b"%PDF-1.7 definitely not a picture".to_vec()).await;
     assert!(
         r.json["error"]["fields"]["photo"]
             .as_str()
             .unwrap()
             .contains("not an image")
     );
-    let r = put_photo(&s, &ada, picture(4100, 10, image::ImageFormat::Png)).await;
+    let r = put_photo(&ada, picture(4100, 10, image::ImageFormat::Png)).await;
     assert!(
         r.json["error"]["fields"]["photo"]
             .as_str()
@@ -174,10 +159,10 @@ async fn photos_are_checked_re_encoded_and_shown_only_as_the_profile_allows() {
         "{}",
         r.text
     );
-    let r = put_photo(&s, &ada, vec![0x89; 5 * 1024 * 1024 + 10]).await;
+    let r = put_photo(&ada, vec![0x89; 5 * 1024 * 1024 + 10]).await;
     assert_eq!(r.status, 413, "over 5 MB");
     let png = picture(400, 300, image::ImageFormat::Png);
-    let r = put_photo(&s, &ada, png[..png.len() / 2].to_vec()).await;
+    let r = put_photo(&ada, png[..png.len() / 2].to_vec()).await;
     assert!(
         r.json["error"]["fields"]["photo"]
             .as_str()
@@ -187,7 +172,7 @@ async fn photos_are_checked_re_encoded_and_shown_only_as_the_profile_allows() {
     assert!(ada.get("/api/v1/me/profile").await.unwrap().json["photo_url"].is_null());
 
     // A good one becomes square JPEGs.
-    let r = put_photo(&s, &ada, picture(400, 300, image::ImageFormat::WebP)).await;
+    let r = put_photo(&ada, picture(400, 300, image::ImageFormat::WebP)).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let url = r.json["photo_url"].as_str().unwrap().to_owned();
     assert!(url.starts_with("/photos/") && url.ends_with("/256.jpg"));
