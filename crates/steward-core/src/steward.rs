@@ -279,7 +279,8 @@ impl Steward {
 /// Cuts the host part off an address for records that must not identify a device:
 /// IPv4 to /24, IPv6 to /48.
 pub fn truncate_ip(ip: IpAddr) -> String {
-    match ip {
+    // An IPv4 address seen through a dual-stack socket is still an IPv4 address.
+    match ip.to_canonical() {
         IpAddr::V4(v4) => {
             let [a, b, c, _] = v4.octets();
             format!("{a}.{b}.{c}.0")
@@ -301,6 +302,10 @@ mod tests {
         assert_eq!(
             truncate_ip("2001:db8:abcd:12::1".parse().unwrap()),
             "2001:db8:abcd::"
+        );
+        assert_eq!(
+            truncate_ip("::ffff:203.0.113.77".parse().unwrap()),
+            "203.0.113.0"
         );
     }
 }

@@ -149,7 +149,11 @@ impl Steward {
         // concurrent uses of one link all reach the store, where one wins.
         let phc = self
             .passwords
-            .hash(new_password, Lane::Priority, &uuid::Uuid::now_v7().to_string())
+            .hash(
+                new_password,
+                Lane::Priority,
+                &uuid::Uuid::now_v7().to_string(),
+            )
             .await?;
         let mail = self.render(&Mail::PasswordChanged {
             to: account.email.clone(),

@@ -81,30 +81,33 @@ pub fn client_ip(
     trusted: &[IpAddr],
     header: ProxyHeader,
 ) -> IpAddr {
-    if !trusted.contains(&peer) {
+    // On a dual-stack listener IPv4 peers arrive as `::ffff:a.b.c.d`: one form for
+    // every comparison, limit and record.
+    let peer = peer.to_canonical();
+    let trusted_hop = |ip: &IpAddr| trusted.iter().any(|t| t.to_canonical() == *ip);
+    if !trusted_hop(&peer) {
         return peer;
     }
-    let values = headers
+    // Entries are split and parsed one by one from the raw bytes: a byte that is not
+    // text spoils only its own entry (where the walk then stops), not the whole header
+    // and with it the real client's address a proxy appended after it.
+    let entries: Vec<Option<IpAddr>> = headers
         .get_all(header.name())
         .iter()
-        .map(|v| v.to_str().ok());
-    let mut entries: Vec<Option<IpAddr>> = Vec::new();
-    for value in values {
-        let Some(value) = value else {
-            // Not even text: nothing in it, or left of it, can be trusted.
-            entries.clear();
-            entries.push(None);
-            continue;
-        };
-        entries.extend(value.split(',').map(|e| match header {
-            ProxyHeader::XForwardedFor => e.trim().parse().ok(),
-            ProxyHeader::Forwarded => forwarded_for(e),
-        }));
-    }
+        .flat_map(|v| v.as_bytes().split(|b| *b == b','))
+        .map(|raw| {
+            let entry = std::str::from_utf8(raw).ok()?;
+            let ip = match header {
+                ProxyHeader::XForwardedFor => entry.trim().parse().ok(),
+                ProxyHeader::Forwarded => forwarded_for(entry),
+            };
+            ip.map(|ip: IpAddr| ip.to_canonical())
+        })
+        .collect();
     let mut client = peer;
     for entry in entries.into_iter().rev() {
         match entry {
-            Some(ip) if trusted.contains(&ip) => client = ip,
+            Some(ip) if trusted_hop(&ip) => client = ip,
             Some(ip) => return ip,
             None => return client,
         }
@@ -115,10 +118,15 @@ pub fn client_ip(
 /// The `for=` address of one RFC 7239 `Forwarded` element, if it is an IP address
 /// (quoted or not, IPv6 in brackets, with or without a port).
 fn forwarded_for(element: &str) -> Option<IpAddr> {
-    let value = element.split(';').find_map(|pair| {
+    let mut fors = element.split(';').filter_map(|pair| {
         let (k, v) = pair.trim().split_once('=')?;
         k.trim().eq_ignore_ascii_case("for").then(|| v.trim())
-    })?;
+    });
+    let value = fors.next()?;
+    // RFC 7239 §4: a parameter appears once per element; two `for`s is not an answer.
+    if fors.next().is_some() {
+        return None;
+    }
     let value = value
         .strip_prefix('"')
         .and_then(|v| v.strip_suffix('"'))
@@ -363,6 +371,37 @@ mod tests {
         assert_eq!(
             client_ip(ip("198.51.100.1"), &h, &[ip("10.0.0.1")], X),
             ip("198.51.100.1")
+        );
+    }
+
+    #[test]
+    fn mapped_addresses_and_stray_bytes_do_not_confuse_the_walk() {
+        use ProxyHeader::XForwardedFor as X;
+        let trusted = [ip("127.0.0.1")];
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", HeaderValue::from_static("198.51.100.9"));
+        // A dual-stack listener sees the proxy as ::ffff:127.0.0.1.
+        assert_eq!(
+            client_ip(ip("::ffff:127.0.0.1"), &h, &trusted, X),
+            ip("198.51.100.9")
+        );
+        assert_eq!(
+            client_ip(ip("::ffff:203.0.113.4"), &h, &trusted, X),
+            ip("203.0.113.4")
+        );
+        // A client-written entry that is not text spoils only itself.
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            HeaderValue::from_bytes(b"6.6.6.6\xff, 198.51.100.9").unwrap(),
+        );
+        assert_eq!(
+            client_ip(ip("127.0.0.1"), &h, &trusted, X),
+            ip("198.51.100.9")
+        );
+        assert_eq!(
+            walk(ProxyHeader::Forwarded, &["for=6.6.6.6;for=198.51.100.1"]),
+            ip("10.0.0.1")
         );
     }
 

@@ -61,7 +61,7 @@ fn local_only(st: &AppState, peer: SocketAddr, uri: &Uri, headers: &HeaderMap) -
         .map(|a| a.as_str().to_owned())
         .or_else(|| headers.get(HOST)?.to_str().ok().map(str::to_owned));
     st.cfg.mailbox_page
-        && peer.ip().is_loopback()
+        && peer.ip().to_canonical().is_loopback()
         && !proxied
         && public_is_loopback
         && authority.is_some_and(|a| names_this_server(&public, &a))

@@ -474,3 +474,39 @@ async fn an_account_flooding_the_priority_lane_with_its_own_sign_ins_cannot_hold
         "{statuses:?}"
     );
 }
+
+#[tokio::test]
+async fn on_a_dual_stack_listener_ipv4_clients_and_proxies_are_still_ipv4() {
+    let s = TestServer::builder()
+        .config(|c| {
+            c.listen = "[::]:0".parse().unwrap();
+            c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        })
+        .start()
+        .await
+        .unwrap();
+    // Through 127.0.0.1 the socket peer is ::ffff:127.0.0.1 on this listener.
+    let base = format!("http://127.0.0.1:{}", s.running.addr.port());
+    let c = steward_testkit::ApiClient::new(&base).unwrap();
+    assert_eq!(
+        crate::common::sign_up(&c, "dua@example.com", "dual", PASSWORD).await.status,
+        201
+    );
+    let r = c
+        .http
+        .post(format!("{base}/api/v1/session"))
+        .header("x-forwarded-for", "198.51.100.7")
+        .json(&json!({"identifier": "dual", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let sessions = c.get("/api/v1/sessions").await.unwrap();
+    let ips: Vec<&str> = sessions.json["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|x| x["ip"].as_str())
+        .collect();
+    assert_eq!(ips, ["198.51.100.7"], "the proxy was recognised and the client kept");
+}
