@@ -48,21 +48,28 @@ const DEFAULT_IGNORABLE: &[(char, char)] = &[
 ];
 
 /// Whether `text` contains something that looks like `word`, ignoring case, spacing
-/// and punctuation: "Stеward" with a Cyrillic е, "ＳＴＥＷＡＲＤ", "S t e w a r d" and
-/// "ЅТЕWАRD" in Cyrillic capitals all contain "steward".
+/// and punctuation: "Stеward" with a Cyrillic е, "ＳＴＥＷＡＲＤ", "S t e w a r d",
+/// "ЅТЕWАRD" in Cyrillic capitals, "Sτeward" with a Greek τ and "Stevvard" all
+/// contain "steward".
 pub fn contains_lookalike(text: &str, word: &str) -> bool {
     // Letters look alike in one case and not the other (Cyrillic Т is T, т is not t),
-    // so the skeleton is taken of the text as written and of its lower case.
-    let as_written = |s: &str| squeeze(skeleton(&nfkc(s)));
-    let lowered = |s: &str| squeeze(skeleton(&nfkc(s).to_lowercase()));
-    text_has(&as_written(text), &as_written(word)) || text_has(&lowered(text), &lowered(word))
+    // so the skeleton is taken of the text as written, lower-cased and upper-cased.
+    let forms: [fn(&str) -> String; 3] = [
+        |s| squeeze(skeleton(&nfkc(s))),
+        |s| squeeze(skeleton(&nfkc(s).to_lowercase())),
+        |s| squeeze(skeleton(&nfkc(s).to_uppercase())),
+    ];
+    forms.iter().any(|f| text_has(&f(text), &f(word)))
 }
 
+/// Lower-cased letters and digits only, with the ASCII pairs that read as one
+/// letter ("vv" as w, "cl" as d) read as that letter.
 fn squeeze(chars: impl Iterator<Item = char>) -> String {
-    chars
+    let s: String = chars
         .flat_map(char::to_lowercase)
         .filter(|c| c.is_alphanumeric())
-        .collect()
+        .collect();
+    s.replace("vv", "w").replace("cl", "d")
 }
 
 fn text_has(haystack: &str, needle: &str) -> bool {
@@ -71,20 +78,37 @@ fn text_has(haystack: &str, needle: &str) -> bool {
 
 /// Lower-cased, with every non-ASCII character replaced by its confusable prototype
 /// and ASCII kept as it is: a key under which look-alikes made with other scripts
-/// collide (`аda` with a Cyrillic а is `ada`), while distinct ASCII strings such as
-/// `bob1` and `bobl` stay distinct.
+/// collide (`аda` with a Cyrillic а is `ada`, so is `ＡＤＡ`, and `Тom` with a
+/// Cyrillic Т is `tom`), while distinct ASCII strings such as `bob1` and `bobl` stay
+/// distinct.
 pub fn fold_lookalikes(s: &str) -> String {
-    let lower = nfkc(s).to_lowercase();
-    let mut out = String::with_capacity(lower.len());
-    for c in lower.chars() {
+    let mut out = String::with_capacity(s.len());
+    for c in nfkc(s).chars() {
         if c.is_ascii() {
-            out.push(c);
+            out.push(c.to_ascii_lowercase());
         } else {
-            let mut one = [0u8; 4];
-            out.extend(skeleton(c.encode_utf8(&mut one)).flat_map(char::to_lowercase));
+            out.push_str(&fold_char(c));
         }
     }
     out
+}
+
+/// A non-ASCII character's stand-in: the first of its prototype as written, in lower
+/// case and in upper case that is plain ASCII (a capital Cyrillic Т is T whatever
+/// case it is compared in), else its lower-cased prototype.
+fn fold_char(c: char) -> String {
+    let lower = |s: String| s.chars().flat_map(char::to_lowercase).collect::<String>();
+    let proto = |s: &str| lower(skeleton(s).collect());
+    let written = proto(&c.to_string());
+    let candidates = [
+        written.clone(),
+        proto(&c.to_lowercase().collect::<String>()),
+        proto(&c.to_uppercase().collect::<String>()),
+    ];
+    candidates
+        .into_iter()
+        .find(|p| p.is_ascii())
+        .unwrap_or(written)
 }
 
 #[cfg(test)]
@@ -103,6 +127,9 @@ mod tests {
             "𝐒𝐭𝐞𝐰𝐚𝐫𝐝",        // mathematical bold
             "Stew-ard CLI",
         ] {
+            assert!(contains_lookalike(disguise, "Steward"), "{disguise:?}");
+        }
+        for disguise in ["Sτeward", "Stevvard", "Stewarcl"] {
             assert!(contains_lookalike(disguise, "Steward"), "{disguise:?}");
         }
         for fine in ["Stewart", "Ward's app", "Stew", "Acme"] {
@@ -136,5 +163,10 @@ mod tests {
         assert_ne!(fold_lookalikes("bob1"), fold_lookalikes("bobl"));
         assert_ne!(fold_lookalikes("rn"), fold_lookalikes("m"));
         assert_eq!(fold_lookalikes("bοb"), "bob", "Greek omicron");
+        // Capitals of other scripts fold like the Latin letters they look like.
+        assert_eq!(fold_lookalikes("\u{0422}om"), "tom", "Cyrillic Т");
+        assert_eq!(fold_lookalikes("\u{039C}ax"), "max", "Greek Μ");
+        assert_eq!(fold_lookalikes("\u{13A2}om"), "tom", "Cherokee Ꭲ");
+        assert_eq!(fold_lookalikes("\u{041D}\u{041E}"), "ho", "Cyrillic НО");
     }
 }

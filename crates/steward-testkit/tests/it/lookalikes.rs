@@ -30,6 +30,8 @@ async fn app_names_that_pose_as_steward_or_hide_characters_are_refused() {
         ("ＳＴＥＷＡＲＤ", "fullwidth"),
         ("S t e w a r d", "spaced out"),
         ("\u{0405}\u{0422}\u{0415}WARD", "Cyrillic capitals"),
+        ("S\u{03C4}eward", "a Greek τ"),
+        ("Stevvard", "vv for w"),
     ] {
         let r = register(name).await;
         assert_eq!(r.status, 422, "{why}: {}", r.text);
@@ -84,6 +86,26 @@ async fn a_look_alike_address_makes_no_second_account_and_its_owner_is_told() {
         let r = crate::common::sign_in(&c, &username, crate::common::PASSWORD, false).await;
         assert_eq!(r.status, 401, "{twin:?} made an account");
     }
+    // Capitals of other scripts that look Latin only in upper case: Cyrillic Т, М, Н.
+    confirmed_account(&s, "tom.mh@example.com", "tommh").await;
+    let r = crate::common::sign_up(
+        &c,
+        "\u{0422}om.\u{041C}\u{041D}@example.com",
+        "tomtwin",
+        crate::common::PASSWORD,
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    s.smtp
+        .wait_for("tom.mh@example.com", "already have")
+        .await
+        .unwrap();
+    assert_eq!(
+        crate::common::sign_in(&c, "tomtwin", crate::common::PASSWORD, false)
+            .await
+            .status,
+        401
+    );
     // An IDN written in Unicode or in punycode is one domain; mail goes out in
     // punycode, as SMTP carries it, and the address is shown in Unicode.
     confirmed_account(&s, "ben@xn--bcher-kva.example", "ben").await;

@@ -489,7 +489,9 @@ async fn on_a_dual_stack_listener_ipv4_clients_and_proxies_are_still_ipv4() {
     let base = format!("http://127.0.0.1:{}", s.running.addr.port());
     let c = steward_testkit::ApiClient::new(&base).unwrap();
     assert_eq!(
-        crate::common::sign_up(&c, "dua@example.com", "dual", PASSWORD).await.status,
+        crate::common::sign_up(&c, "dua@example.com", "dual", PASSWORD)
+            .await
+            .status,
         201
     );
     let r = c
@@ -508,5 +510,9 @@ async fn on_a_dual_stack_listener_ipv4_clients_and_proxies_are_still_ipv4() {
         .iter()
         .filter_map(|x| x["ip"].as_str())
         .collect();
-    assert_eq!(ips, ["198.51.100.7"], "the proxy was recognised and the client kept");
+    assert_eq!(
+        ips,
+        ["198.51.100.7"],
+        "the proxy was recognised and the client kept"
+    );
 }
