@@ -71,6 +71,9 @@ pub struct CoreConfig {
     /// Emails an account's own devices may still ask for per hour once its address's
     /// quota is used up by others.
     pub emails_per_account_per_hour: u32,
+    /// Emails one address may still be sent per hour past its quota for requests that
+    /// did a strong proof of work.
+    pub emails_per_address_strong_per_hour: u32,
     /// Photo uploads one account may make per hour (each is decoded, refused or not).
     pub photo_uploads_per_account_per_hour: u32,
     /// How long an OAuth access token (and ID token) lives.
@@ -113,6 +116,7 @@ impl Default for CoreConfig {
             activity_ip_retention: time::Duration::days(90),
             emails_per_address_per_hour: 5,
             emails_per_account_per_hour: 5,
+            emails_per_address_strong_per_hour: 20,
             photo_uploads_per_account_per_hour: 10,
             oauth_access_ttl: time::Duration::minutes(15),
             oauth_refresh_ttl: time::Duration::days(30),

@@ -37,6 +37,8 @@ pub struct Steward {
     pub(crate) signin: Arc<SignInThrottles>,
     pub(crate) sessions: Arc<SessionCache>,
     pub(crate) address_quota: Arc<FailureThrottle>,
+    /// Emails past an address's quota that strong proofs of work may still ask for.
+    pub(crate) strong_quota: Arc<FailureThrottle>,
     /// Emails an account's own devices may still ask for once its address's quota is spent.
     pub(crate) account_quota: Arc<FailureThrottle>,
     pub(crate) locator: Arc<dyn Locator>,
@@ -97,6 +99,10 @@ impl Steward {
             cfg.emails_per_address_per_hour,
             std::time::Duration::from_secs(3600),
         ));
+        let strong_quota = Arc::new(FailureThrottle::new(
+            cfg.emails_per_address_strong_per_hour,
+            std::time::Duration::from_secs(3600),
+        ));
         let account_quota = Arc::new(FailureThrottle::new(
             cfg.emails_per_account_per_hour,
             std::time::Duration::from_secs(3600),
@@ -115,6 +121,7 @@ impl Steward {
             signin,
             sessions,
             address_quota,
+            strong_quota,
             account_quota,
             locator: Arc::new(NoLocator),
             changes: tokio::sync::broadcast::channel(1024).0,
@@ -194,8 +201,12 @@ impl Steward {
         let now = self.now();
         match self.address_quota.check(&key, now) {
             Ok(()) => self.address_quota.record_failure(&key, now),
-            // Each of these costs its sender about ten times the usual work.
-            Err(_) if proof == Strength::Strong => {}
+            // Each of these costs its sender about ten times the usual work, and they
+            // have a quota of their own, so an inbox still cannot be flooded.
+            Err(_) if proof == Strength::Strong => self
+                .strong_quota
+                .attempt(&key, now)
+                .map_err(CoreError::RateLimited)?,
             Err(wait) => return Err(CoreError::EmailQuota(wait)),
         }
         Ok(())

@@ -69,6 +69,7 @@ fn core_config(cfg: &Config) -> CoreConfig {
         priority_hashes_per_account: cfg.limits.priority_hashes_per_account,
         emails_per_address_per_hour: cfg.limits.emails_per_address_per_hour,
         emails_per_account_per_hour: cfg.limits.emails_per_account_per_hour,
+        emails_per_address_strong_per_hour: cfg.limits.emails_per_address_strong_per_hour,
         photo_uploads_per_account_per_hour: cfg.limits.photo_uploads_per_account_per_hour,
         session_short: time::Duration::minutes(cfg.sessions.idle_minutes.into()),
         session_short_absolute: time::Duration::hours(cfg.sessions.absolute_hours.into()),

@@ -267,6 +267,9 @@ pub struct LimitsConfig {
     /// Emails an account's own devices (its sessions, browsers that signed in to it before)
     /// may still ask for per hour once its address's quota is used up.
     pub emails_per_account_per_hour: u32,
+    /// Emails one address may still be sent per hour past its quota for requests with a
+    /// strong "I'm not a robot" check.
+    pub emails_per_address_strong_per_hour: u32,
     /// Profile photos one account may upload per hour (through the page or the API).
     pub photo_uploads_per_account_per_hour: u32,
     /// Largest request body, bytes.
@@ -369,6 +372,7 @@ impl Default for LimitsConfig {
             priority_hashes_per_account: 30,
             emails_per_address_per_hour: 5,
             emails_per_account_per_hour: 5,
+            emails_per_address_strong_per_hour: 20,
             photo_uploads_per_account_per_hour: 10,
             max_body_bytes: 64 * 1024,
         }

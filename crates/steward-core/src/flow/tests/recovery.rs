@@ -337,3 +337,30 @@ async fn past_the_quota_a_strong_check_or_the_owners_own_browser_still_gets_the_
         "ada's own quota is spent too"
     );
 }
+
+#[tokio::test]
+async fn strong_checks_past_the_quota_have_a_quota_of_their_own() {
+    let h = Harness::with(CoreConfig {
+        emails_per_address_per_hour: 1,
+        emails_per_address_strong_per_hour: 2,
+        ..cheap_config()
+    })
+    .await;
+    let ask = |altcha: String| {
+        let h = &h;
+        async move {
+            h.steward
+                .request_password_reset("ghost@example.com", &altcha, &ClientInfo::default(), &[])
+                .await
+        }
+    };
+    ask(h.altcha()).await.unwrap();
+    let strong = || solve(&h.steward.challenge(Strength::Strong)).unwrap();
+    ask(strong()).await.unwrap();
+    ask(strong()).await.unwrap();
+    // However much work is done, an inbox is not flooded.
+    let e = ask(strong()).await;
+    assert!(matches!(e, Err(CoreError::RateLimited(_))), "{e:?}");
+    h.advance(time::Duration::hours(1));
+    ask(h.altcha()).await.unwrap();
+}
